@@ -1,0 +1,3 @@
+module wsgid
+
+go 1.26.8

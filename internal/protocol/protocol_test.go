@@ -1,0 +1,121 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	var buf []byte
+	env := AppendPair(AppendPair(nil, "REQUEST_METHOD", "GET"), "PATH_INFO", "/x")
+	buf = AppendBlockFrame(buf, TypeRequest, FlagEnd, 7, env, []byte("body"))
+	buf = AppendUint32Frame(buf, TypeWindow, 7, 4096)
+	buf = AppendFrame(buf, TypeData, FlagEnd, 9, []byte("hello"))
+
+	// Feed one byte at a time to exercise partial reads.
+	r := NewReader(iotestOneByte{bytes.NewReader(buf)}, 16)
+	f, err := r.Next()
+	if err != nil || f.Type != TypeRequest || f.Flags != FlagEnd || f.Stream != 7 {
+		t.Fatalf("first frame = %+v, %v", f, err)
+	}
+	block, body, err := SplitBlock(f.Payload)
+	if err != nil || string(body) != "body" {
+		t.Fatalf("SplitBlock body %q err %v", body, err)
+	}
+	var got []string
+	if err := ParsePairs(block, func(k, v []byte) { got = append(got, string(k)+"="+string(v)) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "REQUEST_METHOD=GET" || got[1] != "PATH_INFO=/x" {
+		t.Fatalf("pairs = %q", got)
+	}
+	f, err = r.Next()
+	if err != nil || f.Type != TypeWindow {
+		t.Fatalf("second frame = %+v, %v", f, err)
+	}
+	if v, err := Uint32(f.Payload); err != nil || v != 4096 {
+		t.Fatalf("window = %d, %v", v, err)
+	}
+	f, err = r.Next()
+	if err != nil || string(f.Payload) != "hello" || f.Stream != 9 {
+		t.Fatalf("third frame = %+v, %v", f, err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("at end err = %v, want EOF", err)
+	}
+}
+
+type iotestOneByte struct{ r io.Reader }
+
+func (o iotestOneByte) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
+
+func TestMalformed(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"truncated header", []byte{1, 0, 0}, io.ErrUnexpectedEOF},
+		{"truncated payload", AppendHeader(nil, TypeData, 0, 1, 10), io.ErrUnexpectedEOF},
+		{"huge length", []byte{0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 1, 0, 0, 0}, ErrFrame},
+		{"reserved set", []byte{0, 0, 0, 0, 2, 0, 1, 0, 1, 0, 0, 0}, ErrFrame},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(bytes.NewReader(tt.in), 0).Next()
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestResponseHeaders(t *testing.T) {
+	block := []byte("200 OK\x00Content-Type\x00text/plain\x00X\x00\x00")
+	var names []string
+	status, err := ParseResponseHeaders(block, func(k, v []byte) { names = append(names, string(k)+":"+string(v)) })
+	if err != nil || string(status) != "200 OK" || len(names) != 2 || names[1] != "X:" {
+		t.Fatalf("status %q names %q err %v", status, names, err)
+	}
+	if _, err := ParseResponseHeaders([]byte("200 OK\x00Name-only\x00"), func(k, v []byte) {}); !errors.Is(err, ErrFrame) {
+		t.Fatalf("name without value: err = %v", err)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(AppendBlockFrame(nil, TypeHeaders, FlagEnd, 1, []byte("200 OK\x00A\x00b\x00"), []byte("x")))
+	f.Add(AppendFrame(nil, TypeFile, FlagEnd, 3, make([]byte, 16)))
+	f.Add([]byte{4, 0, 0, 0, 0x12, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data), 8)
+		for i := 0; i < 100; i++ {
+			fr, err := r.Next()
+			if err != nil {
+				return
+			}
+			if len(fr.Payload) > MaxPayload {
+				t.Fatalf("payload over limit")
+			}
+			switch fr.Type {
+			case TypeHeaders, TypeRequest:
+				if block, _, err := SplitBlock(fr.Payload); err == nil {
+					ParseResponseHeaders(block, func(k, v []byte) {})
+					ParsePairs(block, func(k, v []byte) {})
+				}
+			case TypeFile:
+				ParseFile(fr.Payload)
+			case TypeError:
+				ParseError(fr.Payload)
+			case TypeRead, TypeWindow:
+				Uint32(fr.Payload)
+			}
+		}
+	})
+}

@@ -1,0 +1,56 @@
+// Package wsgi is the PEP 3333 gateway: an http.Handler-style entry point
+// that turns an HTTP request already mapped to a WSGI application into an
+// environ, sends it to a worker group, and streams the response back.
+// It knows nothing of Apache syntax; package route fills in a Target.
+package wsgi
+
+// Target is everything the gateway needs to know about where a request
+// goes, decided by the routing layer (or by quick mode).
+type Target struct {
+	// Script is the absolute path of the WSGI script file (SCRIPT_FILENAME).
+	// Empty when Module is set.
+	Script string
+	// Module is a dotted module name to import instead of a script file
+	// (quick mode "pkg.mod:callable").
+	Module string
+	// Callable is the name of the application object; default "application".
+	Callable string
+
+	// ScriptName and PathInfo are SCRIPT_NAME and PATH_INFO, already
+	// %-decoded and with repeated slashes collapsed, as mod_wsgi gives them.
+	ScriptName string
+	PathInfo   string
+
+	// Group names the worker group; "" selects the default group.
+	Group string
+	// ProcessGroup is mod_wsgi.process_group as mod_wsgi reports it:
+	// "" where mod_wsgi would have run embedded (no WSGIProcessGroup).
+	ProcessGroup string
+	// ApplicationGroup is mod_wsgi.application_group (default
+	// "host:port|/script" for %{RESOURCE}, "" for %{GLOBAL}).
+	ApplicationGroup string
+
+	PassAuthorization bool // WSGIPassAuthorization: send HTTP_AUTHORIZATION
+	ScriptReloading   bool // WSGIScriptReloading: worker checks the script mtime per request
+	ChunkedRequest    bool // WSGIChunkedRequest: accept Transfer-Encoding: chunked bodies (else 411)
+	MapHEADToGET      bool // WSGIMapHEADToGET On: the app sees GET for HEAD
+	Handler           string // mod_wsgi.request_handler, e.g. "wsgi-script"
+
+	// Server-level CGI variables.
+	ServerName          string // SERVER_NAME; default the Host header's host
+	ServerPort          string // SERVER_PORT; default the local port
+	ServerAdmin         string // SERVER_ADMIN
+	ServerSoftware      string // SERVER_SOFTWARE
+	ServerSignature     string // SERVER_SIGNATURE (usually "")
+	DocumentRoot        string // DOCUMENT_ROOT
+	ContextPrefix       string // CONTEXT_PREFIX (the Alias URL, or "")
+	ContextDocumentRoot string // CONTEXT_DOCUMENT_ROOT (the Alias target, or DocumentRoot)
+	PathTranslated      string // PATH_TRANSLATED; "" = omit
+
+	// LimitRequestBody caps the body size in bytes; 0 = unlimited.
+	LimitRequestBody int64
+
+	// Env holds extra environ entries (SetEnv, PassEnv, REMOTE_USER…),
+	// as key, value pairs; later entries override earlier ones.
+	Env []string
+}
