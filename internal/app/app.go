@@ -3,15 +3,340 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"wsgid/internal/config"
+	"wsgid/internal/errorlog"
+	"wsgid/internal/server"
 )
 
-// Version is wsgid's version, printed by -v and in SERVER_SOFTWARE.
+// Version is wsgid's version, printed by -v and sent in SERVER_SOFTWARE.
 const Version = "0.1.0"
+
+// flags are the httpd-style command-line options.
+type flags struct {
+	file       string   // -f
+	serverRoot string   // -d
+	defines    []string // -D
+	before     []string // -C
+	after      []string // -c
+	root       string   // -R (wsgid): read absolute config paths under this directory
+	listen     []string // --listen (wsgid): replace every Listen
+	test       bool     // -t
+	dump       bool     // -S
+	version    bool     // -v
+	errorLevel string   // -e
+	signal     string   // -k
+}
+
+const usage = `Usage: wsgid [-D name] [-d directory] [-f file] [-C "directive"] [-c "directive"]
+             [-R root] [--listen addr] [-e level] [-k start|stop|restart|graceful|graceful-stop]
+             [-v] [-t] [-S] [-X]
+       wsgid serve [options] app.py|module:callable   (quick mode; wsgid serve -h)
+Options:
+  -D name            define a name for use in <IfDefine name> directives
+  -d directory       specify an alternate initial ServerRoot
+  -f file            specify an alternate ServerConfigFile
+  -C "directive"     process directive before reading config files
+  -c "directive"     process directive after reading config files
+  -R root            read the configuration's absolute paths under root (try a config from another machine)
+  --listen addr      listen on addr instead of the configuration's Listen directives (repeatable)
+  -e level           show startup errors of level (see LogLevel)
+  -v                 show version number
+  -t                 run syntax check for config files
+  -S                 show parsed vhost settings, listeners and mounts
+  -X, -DFOREGROUND   accepted: wsgid always runs in the foreground
+`
+
+func parseFlags(args []string) (*flags, error) {
+	f := &flags{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val := func() (string, error) {
+			if len(a) > 2 && !strings.HasPrefix(a, "--") {
+				return a[2:], nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("option %s requires an argument", a)
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		var v string
+		switch {
+		case a == "--listen":
+			if v, err = val(); err == nil {
+				f.listen = append(f.listen, v)
+			}
+		case strings.HasPrefix(a, "--listen="):
+			f.listen = append(f.listen, strings.TrimPrefix(a, "--listen="))
+		case strings.HasPrefix(a, "-f"):
+			f.file, err = val()
+		case strings.HasPrefix(a, "-d"):
+			f.serverRoot, err = val()
+		case strings.HasPrefix(a, "-D"):
+			if v, err = val(); err == nil {
+				f.defines = append(f.defines, v)
+			}
+		case strings.HasPrefix(a, "-C"):
+			if v, err = val(); err == nil {
+				f.before = append(f.before, v)
+			}
+		case strings.HasPrefix(a, "-c"):
+			if v, err = val(); err == nil {
+				f.after = append(f.after, v)
+			}
+		case strings.HasPrefix(a, "-R"):
+			f.root, err = val()
+		case strings.HasPrefix(a, "-e"):
+			f.errorLevel, err = val()
+		case strings.HasPrefix(a, "-k"):
+			f.signal, err = val()
+		case a == "-t":
+			f.test = true
+		case a == "-S" || a == "-tS" || a == "-St":
+			f.dump = true
+		case a == "-v" || a == "-V" || a == "--version":
+			f.version = true
+		case a == "-X":
+		case a == "-h" || a == "--help":
+			return nil, errHelp
+		default:
+			err = fmt.Errorf("unknown option %q", a)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+var errHelp = errors.New("help requested")
 
 // Main runs wsgid with the given arguments and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stdout, "wsgid", Version)
-	return 0
+	if len(args) > 0 && args[0] == "serve" {
+		return serveMain(args[1:], stdout, stderr)
+	}
+	f, err := parseFlags(args)
+	if err == errHelp {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgid: %v\n%s", err, usage)
+		return 1
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "Server version: wsgid/%s (%s/%s, %s)\n", Version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+		return 0
+	}
+	if f.signal != "" && f.signal != "start" {
+		fmt.Fprintf(stderr, "wsgid: -k %s: not supported yet; send the signal to the PidFile's process\n", f.signal)
+		return 1
+	}
+	cfg, errs := loadConfig(f)
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "wsgid: %v\n", e)
+		}
+		if f.test {
+			fmt.Fprintln(stderr, "Syntax error")
+		}
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "wsgid: warning: %s\n", w)
+	}
+	if f.test && !f.dump {
+		fmt.Fprintln(stdout, "Syntax OK")
+		return 0
+	}
+	if f.dump {
+		s, err := server.New(cfg, nil, errorlog.New(io.Discard, errorlog.Emerg), server.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "wsgid: %v\n", err)
+			return 1
+		}
+		fmt.Fprint(stdout, s.Describe())
+		fmt.Fprint(stdout, describeGroups(cfg))
+		return 0
+	}
+	return run(cfg, stderr, nil)
+}
+
+// loadConfig applies the command line to config.Load.
+func loadConfig(f *flags) (*config.Config, []error) {
+	file := f.file
+	if file == "" {
+		file = "conf/httpd.conf"
+	}
+	opts := config.LoadOptions{
+		ServerRoot: f.serverRoot,
+		Root:       f.root,
+		Before:     f.before,
+		After:      f.after,
+		Defines:    map[string]string{},
+	}
+	for _, d := range f.defines {
+		opts.Defines[d] = ""
+	}
+	cfg, errs := config.Load(file, opts)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if len(f.listen) > 0 {
+		cfg.Listeners = cfg.Listeners[:0]
+		for _, l := range f.listen {
+			addr := l
+			if !strings.Contains(addr, ":") {
+				addr = ":" + addr
+			}
+			cfg.Listeners = append(cfg.Listeners, config.Listener{Pos: "--listen", Addr: addr, Proto: "http"})
+		}
+	}
+	return cfg, nil
+}
+
+// run starts everything and blocks until a stop signal. ready, if not
+// nil, receives the server once it is listening (tests use it).
+func run(cfg *config.Config, stderr io.Writer, ready chan<- *server.Server) int {
+	logOut, closeLog := openErrorLog(cfg, stderr)
+	defer closeLog()
+	level := errorlog.Level(cfg.LogLevel)
+	log := errorlog.New(logOut, level)
+
+	gw, err := newGateway(cfg, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		fmt.Fprintf(stderr, "wsgid: %v\n", err)
+		return 1
+	}
+	srv, err := server.New(cfg, gw, log, server.Options{Software: serverSoftware(cfg)})
+	if err != nil {
+		gw.Close(context.Background())
+		fmt.Fprintf(stderr, "wsgid: %v\n", err)
+		return 1
+	}
+	if err := srv.Listen(); err != nil {
+		gw.Close(context.Background())
+		log.Log(errorlog.Emerg, "core", "", "%v", err)
+		fmt.Fprintf(stderr, "wsgid: %v\n", err)
+		return 1
+	}
+	if err := gw.Start(context.Background()); err != nil {
+		log.Errorf("starting workers: %v", err)
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warnf("could not write PidFile %s: %v", cfg.PidFile, err)
+		} else {
+			defer os.Remove(cfg.PidFile)
+		}
+	}
+	log.Log(errorlog.Notice, "mpm_wsgid", "", "wsgid/%s configured -- resuming normal operations", Version)
+	for _, a := range srv.Addrs() {
+		log.Log(errorlog.Info, "core", "", "listening on %s", a)
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	if ready != nil {
+		ready <- srv
+	}
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				log.Errorf("%v", err)
+				return 1
+			}
+			return 0
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP, syscall.SIGUSR1:
+				log.Log(errorlog.Notice, "mpm_wsgid", "", "received %v: reopening logs", sig)
+				if err := srv.ReopenLogs(); err != nil {
+					log.Errorf("reopening logs: %v", err)
+				}
+				if r, ok := logOut.(interface{ Reopen() error }); ok {
+					r.Reopen()
+				}
+				continue
+			}
+			log.Log(errorlog.Notice, "mpm_wsgid", "", "caught %v, shutting down", sig)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			srv.Shutdown(ctx)
+			gw.Close(ctx)
+			cancel()
+			<-done
+			return 0
+		}
+	}
+}
+
+func serverSoftware(cfg *config.Config) string {
+	switch strings.ToLower(cfg.ServerTokens) {
+	case "prod", "productonly":
+		return "wsgid"
+	case "major":
+		return "wsgid/" + strings.SplitN(Version, ".", 2)[0]
+	case "minor", "min", "minimal":
+		return "wsgid/" + Version
+	}
+	return fmt.Sprintf("wsgid/%s (%s)", Version, runtime.GOOS)
+}
+
+// fileLog is an error-log file that can be reopened after rotation.
+type fileLog struct {
+	path string
+	f    *os.File
+}
+
+func (l *fileLog) Write(p []byte) (int, error) { return l.f.Write(p) }
+
+func (l *fileLog) Reopen() error {
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	old := l.f
+	l.f = f
+	old.Close()
+	return nil
+}
+
+// openErrorLog opens ErrorLog, falling back to standard error (with a
+// warning there) when the file cannot be opened, so that a config copied
+// from a server still starts for a try-out.
+func openErrorLog(cfg *config.Config, stderr io.Writer) (io.Writer, func()) {
+	p := cfg.ErrorLog
+	if p == "" || p == "/dev/stderr" {
+		return stderr, func() {}
+	}
+	if strings.HasPrefix(p, "|") || strings.HasPrefix(p, "syslog") {
+		fmt.Fprintf(stderr, "wsgid: warning: ErrorLog %q is not supported; logging to standard error\n", p)
+		return stderr, func() {}
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgid: warning: cannot open ErrorLog %s (%v); logging to standard error\n", filepath.Clean(p), err)
+		return stderr, func() {}
+	}
+	fl := &fileLog{path: p, f: f}
+	return fl, func() { fl.f.Close() }
 }

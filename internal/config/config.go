@@ -123,10 +123,10 @@ type CustomLog struct {
 type MapKind int
 
 const (
-	MapAlias MapKind = iota // Alias / AliasMatch
-	MapRedirect             // Redirect / RedirectMatch / RedirectPermanent / RedirectTemp
-	MapScript               // ScriptAlias / ScriptAliasMatch (CGI: refused at start-up)
-	MapWSGI                 // WSGIScriptAlias / WSGIScriptAliasMatch
+	MapAlias    MapKind = iota // Alias / AliasMatch
+	MapRedirect                // Redirect / RedirectMatch / RedirectPermanent / RedirectTemp
+	MapScript                  // ScriptAlias / ScriptAliasMatch (CGI: refused at start-up)
+	MapWSGI                    // WSGIScriptAlias / WSGIScriptAliasMatch
 )
 
 // Map is one URL-mapping directive.
@@ -176,25 +176,25 @@ func (s *Section) IsRegex() bool { return s.Regex != nil }
 // fields mean "not set here", so that Merge can let inner scopes override
 // only what they set, as Apache's per-directory merge does.
 type PerDir struct {
-	Options       *Options   // Options; nil = not set here
-	AllowOverride []string   // AllowOverride as written; parsed only
-	Authz         *Authz     // Require / <RequireAll|Any|None>; nil = not set here
-	AuthMerging   string     // AuthMerging Off|And|Or; "" = Off
+	Options       *Options      // Options; nil = not set here
+	AllowOverride []string      // AllowOverride as written; parsed only
+	Authz         *Authz        // Require / <RequireAll|Any|None>; nil = not set here
+	AuthMerging   string        // AuthMerging Off|And|Or; "" = Off
 	Access        *AccessCompat // Order/Allow/Deny/Satisfy; nil = not set here
 
-	Handler        *string           // SetHandler; "" after "SetHandler None"
-	AddHandlers    map[string]string // extension (lower, with dot) -> handler; AddHandler
-	RemoveHandlers []string          // RemoveHandler extensions
-	AddTypes       map[string]string // extension -> MIME type; AddType
-	DefaultType    *string           // DefaultType (Apache 2.4 ignores all but "none")
-	ForceType      *string           // ForceType
-	AddCharsets    map[string]string // AddCharset (ignored on output, parsed)
-	AddDefaultCharset *string        // AddDefaultCharset; "" = Off
+	Handler           *string           // SetHandler; "" after "SetHandler None"
+	AddHandlers       map[string]string // extension (lower, with dot) -> handler; AddHandler
+	RemoveHandlers    []string          // RemoveHandler extensions
+	AddTypes          map[string]string // extension -> MIME type; AddType
+	DefaultType       *string           // DefaultType (Apache 2.4 ignores all but "none")
+	ForceType         *string           // ForceType
+	AddCharsets       map[string]string // AddCharset (ignored on output, parsed)
+	AddDefaultCharset *string           // AddDefaultCharset; "" = Off
 
-	DirectoryIndex []string // DirectoryIndex; nil = not set, ["disabled"] = off
-	DirectorySlash *bool    // DirectorySlash; default On
-	IndexIgnore    []string // IndexIgnore patterns (added to)
-	AcceptPathInfo *string  // On|Off|Default
+	DirectoryIndex []string       // DirectoryIndex; nil = not set, ["disabled"] = off
+	DirectorySlash *bool          // DirectorySlash; default On
+	IndexIgnore    []string       // IndexIgnore patterns (added to)
+	AcceptPathInfo *string        // On|Off|Default
 	ErrorDocuments map[int]string // status -> "/local/path", "http://…" or "text…" (text has leading quote stripped and a marker '"' prefix kept)
 
 	SetEnv   map[string]string // SetEnv
@@ -276,19 +276,19 @@ type HeaderOp struct {
 
 // WSGIDir is the per-directory mod_wsgi configuration; nil = not set here.
 type WSGIDir struct {
-	ProcessGroup      *string // WSGIProcessGroup; "%{GLOBAL}" / "" = no daemon group named
-	ApplicationGroup  *string // WSGIApplicationGroup; default %{RESOURCE}
-	CallableObject    *string // WSGICallableObject; default "application"
-	PassAuthorization *bool   // WSGIPassAuthorization; default Off
-	ScriptReloading   *bool   // WSGIScriptReloading; default On
-	ChunkedRequest    *bool   // WSGIChunkedRequest; default Off
-	MapHEADToGET      *string // WSGIMapHEADToGET On|Off|Auto
-	ErrorOverride     *bool   // WSGIErrorOverride
-	RestrictProcess   []string
+	ProcessGroup        *string // WSGIProcessGroup; "%{GLOBAL}" / "" = no daemon group named
+	ApplicationGroup    *string // WSGIApplicationGroup; default %{RESOURCE}
+	CallableObject      *string // WSGICallableObject; default "application"
+	PassAuthorization   *bool   // WSGIPassAuthorization; default Off
+	ScriptReloading     *bool   // WSGIScriptReloading; default On
+	ChunkedRequest      *bool   // WSGIChunkedRequest; default Off
+	MapHEADToGET        *string // WSGIMapHEADToGET On|Off|Auto
+	ErrorOverride       *bool   // WSGIErrorOverride
+	RestrictProcess     []string
 	TrustedProxyHeaders []string
 	TrustedProxies      []string
-	EnableSendfile    *bool
-	IgnoreActivity    *bool
+	EnableSendfile      *bool
+	IgnoreActivity      *bool
 }
 
 // DaemonProcess is one WSGIDaemonProcess group.
@@ -297,62 +297,67 @@ type DaemonProcess struct {
 	Name string
 	Host *Host // the virtual host it was defined in; nil = server-wide
 
-	Processes         int  // processes=; default 1
-	ProcessesGiven    bool // processes= was written (sets wsgi.multiprocess)
-	Threads           int  // threads=; default 15
-	DisplayName       string
-	Home              string
-	User, Group       string
+	Processes           int  // processes=; default 1
+	ProcessesGiven      bool // processes= was written (sets wsgi.multiprocess)
+	Threads             int  // threads=; default 15
+	DisplayName         string
+	Home                string
+	User, Group         string
 	SupplementaryGroups []string
-	Umask             *int
-	Lang, Locale      string
-	PythonHome        string
-	PythonPath        []string
-	PythonEggs        string
+	Umask               *int
+	Lang, Locale        string
+	PythonHome          string
+	PythonPath          []string
+	PythonEggs          string
 
-	MaximumRequests   int
-	RestartInterval   time.Duration
-	InactivityTimeout time.Duration
-	RequestTimeout    time.Duration
-	DeadlockTimeout   time.Duration // default 300s
-	StartupTimeout    time.Duration
-	GracefulTimeout   time.Duration // default 15s
-	EvictionTimeout   time.Duration
-	ShutdownTimeout   time.Duration // default 5s
-	ConnectTimeout    time.Duration // default 15s
-	SocketTimeout     time.Duration
-	QueueTimeout      time.Duration
-	ListenBacklog     int // default 100
-	MemoryLimit       int64
-	VirtualMemoryLimit int64
-	CPUTimeLimit      time.Duration
-	CPUPriority       int
-	StackSize         int64
-	HeaderBufferSize  int
-	ResponseBufferSize int
-	SendBufferSize    int
-	ReceiveBufferSize int
-	ResponseSocketTimeout time.Duration
+	MaximumRequests         int
+	RestartInterval         time.Duration
+	InactivityTimeout       time.Duration
+	RequestTimeout          time.Duration
+	DeadlockTimeout         time.Duration // default 300s
+	StartupTimeout          time.Duration
+	GracefulTimeout         time.Duration // default 15s
+	EvictionTimeout         time.Duration
+	ShutdownTimeout         time.Duration // default 5s
+	ConnectTimeout          time.Duration // default 15s
+	SocketTimeout           time.Duration
+	QueueTimeout            time.Duration
+	ListenBacklog           int // default 100
+	MemoryLimit             int64
+	VirtualMemoryLimit      int64
+	CPUTimeLimit            time.Duration
+	CPUPriority             int
+	StackSize               int64
+	HeaderBufferSize        int
+	ResponseBufferSize      int
+	SendBufferSize          int
+	ReceiveBufferSize       int
+	ResponseSocketTimeout   time.Duration
 	ScriptUser, ScriptGroup string
-	ServerMetrics     bool
+	ServerMetrics           bool
 	// Ignored holds options accepted without effect, for -S and docs.
 	Ignored []string
 }
 
 // Python is the server-wide interpreter configuration (WSGIPython*).
 type Python struct {
-	Home            string   // WSGIPythonHome; "" = python3 on PATH
-	Path            []string // WSGIPythonPath
-	Eggs            string
-	Optimize        int
+	Home              string   // WSGIPythonHome; "" = python3 on PATH
+	Path              []string // WSGIPythonPath
+	Eggs              string
+	Optimize          int
 	DontWriteBytecode bool
-	Warnings        []string
-	HashSeed        string
-	RestrictEmbedded bool
-	RestrictStdin   bool
-	RestrictStdout  bool
-	RestrictSignal  bool // default On
-	SocketPrefix    string
+	Warnings          []string
+	HashSeed          string
+	RestrictEmbedded  bool
+	RestrictStdin     bool
+	RestrictStdout    bool
+	RestrictSignal    bool // default On
+	SocketPrefix      string
+	// PythonExecutable overrides the interpreter (wsgid serve --python).
+	PythonExecutable string
+	// ReloadOnChanges restarts workers when a loaded module's file
+	// changes (wsgid serve --reload).
+	ReloadOnChanges bool
 }
 
 // ImportScript is one WSGIImportScript.

@@ -76,4 +76,10 @@ type Options struct {
 	Env Env
 	// LookupEnv reads environment variables for ${VAR}; nil = os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Root, if set, is prefixed to every absolute path the parser opens
+	// (wsgid -R: try a configuration copied from another machine).
+	Root string
+	// Warnings receives "file:line: message" notes that are not errors,
+	// such as an undefined ${VAR} (left as written, as httpd does).
+	Warnings []string
 }

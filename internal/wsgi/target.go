@@ -30,10 +30,10 @@ type Target struct {
 	// "host:port|/script" for %{RESOURCE}, "" for %{GLOBAL}).
 	ApplicationGroup string
 
-	PassAuthorization bool // WSGIPassAuthorization: send HTTP_AUTHORIZATION
-	ScriptReloading   bool // WSGIScriptReloading: worker checks the script mtime per request
-	ChunkedRequest    bool // WSGIChunkedRequest: accept Transfer-Encoding: chunked bodies (else 411)
-	MapHEADToGET      bool // WSGIMapHEADToGET On: the app sees GET for HEAD
+	PassAuthorization bool   // WSGIPassAuthorization: send HTTP_AUTHORIZATION
+	ScriptReloading   bool   // WSGIScriptReloading: worker checks the script mtime per request
+	ChunkedRequest    bool   // WSGIChunkedRequest: accept Transfer-Encoding: chunked bodies (else 411)
+	MapHEADToGET      bool   // WSGIMapHEADToGET On: the app sees GET for HEAD
 	Handler           string // mod_wsgi.request_handler, e.g. "wsgi-script"
 
 	// Server-level CGI variables.
@@ -49,6 +49,12 @@ type Target struct {
 
 	// LimitRequestBody caps the body size in bytes; 0 = unlimited.
 	LimitRequestBody int64
+
+	// RequestID and ConnectionID are mod_wsgi.request_id and
+	// mod_wsgi.connection_id (Apache's %L log ids); "" lets the gateway
+	// make them up (a counter, and the client address).
+	RequestID    string
+	ConnectionID string
 
 	// Env holds extra environ entries (SetEnv, PassEnv, REMOTE_USER…),
 	// as key, value pairs; later entries override earlier ones.

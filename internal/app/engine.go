@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+
+	"wsgid/internal/config"
+	"wsgid/internal/errorlog"
+	"wsgid/internal/worker"
+	"wsgid/internal/wsgi"
+)
+
+// DefaultGroup names the worker group that runs applications with no
+// WSGIProcessGroup (where mod_wsgi would run them embedded in Apache's
+// children).
+const defaultGroupName = ""
+
+// engine is the WSGI side of a running server: the worker groups and
+// the gateway in front of them.
+type engine struct {
+	groups  map[string]*worker.Group
+	order   []*worker.Group
+	gateway *wsgi.Gateway
+	runtime string
+}
+
+// defaultProcesses sizes the default group for the machine: one process
+// per CPU, as gunicorn and uWSGI guides suggest for CPU-bound Python.
+func defaultProcesses() int { return max(1, runtime.NumCPU()) }
+
+// defaultThreads is the default group's threads per process; mod_wsgi's
+// own guidance is 3–5 for CPU-bound applications.
+const defaultThreads = 4
+
+// newGateway builds (but does not start) the worker groups of cfg.
+func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
+	rt, err := worker.NewRuntimeDir()
+	if err != nil {
+		return nil, fmt.Errorf("creating runtime directory: %w", err)
+	}
+	e := &engine{groups: map[string]*worker.Group{}, runtime: rt}
+	python := ""
+	if cfg.Python.Home != "" {
+		python = cfg.Python.Home + "/bin/python3"
+	}
+	imports := map[string][]string{}
+	for _, is := range cfg.ImportScripts {
+		g := is.ProcessGroup
+		if g == "%{GLOBAL}" {
+			g = defaultGroupName
+		}
+		imports[g] = append(imports[g], is.Path)
+	}
+	level := errorlog.Level(cfg.LogLevel)
+	base := worker.GroupConfig{
+		Python:         python,
+		PythonHome:     cfg.Python.Home,
+		PythonPath:     cfg.Python.Path,
+		ErrorLogLevel:  level,
+		RuntimeDir:     rt,
+		RestrictStdin:  cfg.Python.RestrictStdin,
+		RestrictStdout: cfg.Python.RestrictStdout,
+	}
+	if os.Getuid() == 0 {
+		base.User, base.Group = cfg.User, cfg.Group
+	}
+	for _, d := range cfg.Daemons {
+		gc := base
+		gc.Name = d.Name
+		gc.Processes = d.Processes
+		gc.Threads = d.Threads
+		gc.Multiprocess = d.ProcessesGiven
+		gc.Multithread = d.Threads != 1
+		gc.RunOnce = d.Threads == 1 && d.MaximumRequests == 1
+		if d.PythonHome != "" {
+			gc.PythonHome = d.PythonHome
+			gc.Python = d.PythonHome + "/bin/python3"
+		}
+		if len(d.PythonPath) > 0 {
+			gc.PythonPath = d.PythonPath
+		}
+		gc.Home = d.Home
+		if d.User != "" {
+			gc.User = d.User
+		}
+		if d.Group != "" {
+			gc.Group = d.Group
+		}
+		gc.SupplementaryGroups = d.SupplementaryGroups
+		gc.Lang, gc.Locale = d.Lang, d.Locale
+		gc.DisplayName = d.DisplayName
+		gc.ImportScripts = imports[d.Name]
+		if d.QueueTimeout > 0 {
+			gc.QueueTimeout = d.QueueTimeout
+		}
+		if d.StartupTimeout > 0 {
+			gc.StartupTimeout = d.StartupTimeout
+		}
+		if d.ShutdownTimeout > 0 {
+			gc.ShutdownTimeout = d.ShutdownTimeout
+		}
+		if err := e.add(gc, log); err != nil {
+			e.Close(context.Background())
+			return nil, err
+		}
+	}
+	dc := base
+	dc.Name = defaultGroupName
+	dc.Processes = defaultProcesses()
+	dc.Threads = defaultThreads
+	dc.Multiprocess = dc.Processes > 1
+	dc.Multithread = true
+	dc.ImportScripts = imports[defaultGroupName]
+	if err := e.add(dc, log); err != nil {
+		e.Close(context.Background())
+		return nil, err
+	}
+	e.gateway = wsgi.New(e.groups, defaultGroupName, log)
+	return e, nil
+}
+
+func (e *engine) add(gc worker.GroupConfig, log *errorlog.Logger) error {
+	g, err := worker.NewGroup(gc, log)
+	if err != nil {
+		name := gc.Name
+		if name == "" {
+			name = "(default)"
+		}
+		return fmt.Errorf("worker group %s: %w", name, err)
+	}
+	e.groups[gc.Name] = g
+	e.order = append(e.order, g)
+	return nil
+}
+
+// Start starts every group's processes.
+func (e *engine) Start(ctx context.Context) error {
+	var first error
+	for _, g := range e.order {
+		if err := g.Start(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Close stops every group and removes the runtime directory.
+func (e *engine) Close(ctx context.Context) error {
+	var first error
+	for _, g := range e.order {
+		if err := g.Close(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	if e.runtime != "" {
+		os.RemoveAll(e.runtime)
+	}
+	return first
+}
+
+// Serve implements server.WSGI.
+func (e *engine) Serve(w http.ResponseWriter, r *http.Request, t *wsgi.Target) {
+	e.gateway.Serve(w, r, t)
+}
+
+// describeGroups is the worker part of -S.
+func describeGroups(cfg *config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "WSGI process groups:\n")
+	fmt.Fprintf(&b, "  (default)  processes=%d threads=%d  (applications without WSGIProcessGroup)\n", defaultProcesses(), defaultThreads)
+	for _, d := range cfg.Daemons {
+		fmt.Fprintf(&b, "  %s  processes=%d threads=%d (%s)\n", d.Name, d.Processes, d.Threads, d.Pos)
+	}
+	return b.String()
+}

@@ -1,0 +1,587 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"wsgid/internal/errorlog"
+	"wsgid/internal/protocol"
+	"wsgid/internal/worker/state"
+)
+
+// conn is the connection to one worker process.
+type conn struct {
+	g   *Group
+	p   *proc
+	uc  *net.UnixConn
+	mr  *msgReader
+	pid int
+
+	// Guarded by g.mu.
+	inflight  int
+	accepting bool
+	free      []uint16 // free slot indices
+	gens      []uint16 // generation per slot, bumped on reuse
+
+	// slots[i] is the stream using slot i; read by the reader goroutine
+	// without g.mu.
+	slots []atomic.Pointer[Stream]
+
+	// Coalesced writes: frames are appended to out; whoever finds no
+	// writer active becomes it and writes until out is empty.
+	wmu     sync.Mutex
+	out     []byte
+	spare   []byte
+	writing bool
+	werr    error
+
+	readDone chan struct{}
+	readErr  error
+}
+
+func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
+	n := g.cfg.MaxDepth
+	c := &conn{
+		g: g, p: p, uc: uc, pid: pid,
+		mr:       newMsgReader(uc),
+		free:     make([]uint16, n),
+		gens:     make([]uint16, n),
+		slots:    make([]atomic.Pointer[Stream], n),
+		readDone: make(chan struct{}),
+	}
+	for i := range c.free {
+		c.free[i] = uint16(n - 1 - i) // pop from the end: slot 0 first
+	}
+	return c
+}
+
+// kill ends the process group of the worker (the worker and anything
+// the application forked).
+func (c *conn) kill() {
+	syscall.Kill(-c.pid, syscall.SIGKILL)
+	syscall.Kill(c.pid, syscall.SIGKILL)
+}
+
+// reserveLocked takes a free slot for a new stream. g.mu is held and the
+// caller checked inflight < MaxDepth.
+func (c *conn) reserveLocked(client string) *Stream {
+	slot := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	c.gens[slot]++
+	s := &Stream{
+		c:      c,
+		id:     uint32(slot) + 1 | uint32(c.gens[slot])<<16,
+		slot:   slot,
+		client: client,
+		wake:   make(chan struct{}, 1),
+	}
+	s.credit.Store(protocol.DefaultWindow)
+	c.slots[slot].Store(s)
+	c.inflight++
+	c.p.requests++
+	c.g.setStateLocked(c.p, state.Acquire)
+	return s
+}
+
+// release returns s's slot once both the worker and the gateway are done.
+func (c *conn) release(s *Stream) {
+	g := c.g
+	g.mu.Lock()
+	c.slots[s.slot].Store(nil)
+	c.free = append(c.free, s.slot)
+	c.inflight--
+	if c.inflight == 0 && c.p.conn == c {
+		g.setStateLocked(c.p, state.Idle)
+	}
+	if len(g.waiters) > 0 {
+		g.serveWaitersLocked(c)
+	}
+	g.mu.Unlock()
+}
+
+// Writing.
+
+// writeLocked runs the coalescing writer. c.wmu is held on entry and
+// released on return.
+func (c *conn) writeLocked() error {
+	if c.werr != nil {
+		err := c.werr
+		c.wmu.Unlock()
+		return err
+	}
+	if c.writing {
+		c.wmu.Unlock()
+		return nil
+	}
+	c.writing = true
+	c.flushLoop()
+	err := c.werr
+	c.wmu.Unlock()
+	return err
+}
+
+// flushLoop writes out until it is empty; c.wmu held, c.writing set.
+func (c *conn) flushLoop() {
+	for len(c.out) > 0 && c.werr == nil {
+		buf := c.out
+		c.out = c.spare[:0]
+		c.spare = nil
+		c.wmu.Unlock()
+		_, err := c.uc.Write(buf)
+		c.wmu.Lock()
+		if cap(buf) <= 1<<20 {
+			c.spare = buf[:0]
+		}
+		if err != nil {
+			c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
+			c.out = nil
+			c.uc.Close() // the reader notices and supervision takes over
+		}
+	}
+	c.writing = false
+}
+
+// writeAsync queues frames from the reader goroutine, which must never
+// block on the socket: a goroutine writes if nobody is.
+func (c *conn) writeAsyncLocked() {
+	if c.writing || c.werr != nil {
+		c.wmu.Unlock()
+		return
+	}
+	c.writing = true
+	c.wmu.Unlock()
+	go func() {
+		c.wmu.Lock()
+		c.flushLoop()
+		c.wmu.Unlock()
+	}()
+}
+
+func (c *conn) sendShutdown() {
+	c.wmu.Lock()
+	c.out = protocol.AppendHeader(c.out, protocol.TypeShutdown, 0, 0, 0)
+	c.writeAsyncLocked()
+}
+
+func (c *conn) sendDump() {
+	c.wmu.Lock()
+	c.out = protocol.AppendHeader(c.out, protocol.TypeDump, 0, 0, 0)
+	c.writeAsyncLocked()
+}
+
+// Reading.
+
+// protocolError is a well-formed frame that makes no sense here.
+func protocolError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", protocol.ErrFrame, fmt.Sprintf(format, args...))
+}
+
+func (c *conn) readLoop() {
+	defer close(c.readDone)
+	r := protocol.NewReader(c.mr, 64<<10)
+	for {
+		f, err := r.Next()
+		if err != nil {
+			c.readErr = err
+			return
+		}
+		if err := c.handle(f); err != nil {
+			c.readErr = err
+			return
+		}
+	}
+}
+
+func (c *conn) handle(f protocol.Frame) error {
+	if f.Stream == 0 {
+		switch f.Type {
+		case protocol.TypeReady:
+			return c.ready(f.Payload)
+		case protocol.TypeLog:
+			c.g.log.LogPid(logLevel(f.Flags), "wsgi", "", c.pid, string(f.Payload))
+			return nil
+		}
+		return protocolError("frame type %#x on stream 0", f.Type)
+	}
+	slot := int(f.Stream&0xffff) - 1
+	var s *Stream
+	if slot >= 0 && slot < len(c.slots) {
+		s = c.slots[slot].Load()
+	}
+	if s == nil || s.id != f.Stream {
+		switch f.Type {
+		case protocol.TypeLog:
+			c.g.log.LogPid(logLevel(f.Flags), "wsgi", "", c.pid, string(f.Payload))
+			return nil
+		case protocol.TypeFile:
+			if fd, ok := c.mr.fds.pop(); ok {
+				syscall.Close(fd)
+			}
+		}
+		return protocolError("frame type %#x for unknown stream %#x", f.Type, f.Stream)
+	}
+	ev := Event{Type: f.Type}
+	switch f.Type {
+	case protocol.TypeLog:
+		c.g.log.LogPid(logLevel(f.Flags), "wsgi", s.client, c.pid, string(f.Payload))
+		return nil
+	case protocol.TypeHeaders:
+		block, body, err := protocol.SplitBlock(f.Payload)
+		if err != nil {
+			return err
+		}
+		if s.credit.Add(-int64(len(body))) < -protocol.DefaultWindow {
+			return protocolError("stream %#x overran its window", f.Stream)
+		}
+		ev.buf = getBuf(len(f.Payload))
+		b := append((*ev.buf)[:0], block...)
+		b = append(b, body...)
+		*ev.buf = b
+		ev.Block, ev.Data = b[:len(block):len(block)], b[len(block):]
+		ev.End = f.Flags&protocol.FlagEnd != 0
+	case protocol.TypeData:
+		if s.credit.Add(-int64(len(f.Payload))) < -protocol.DefaultWindow {
+			return protocolError("stream %#x overran its window", f.Stream)
+		}
+		ev.buf = getBuf(len(f.Payload))
+		*ev.buf = append((*ev.buf)[:0], f.Payload...)
+		ev.Data = *ev.buf
+		ev.End = f.Flags&protocol.FlagEnd != 0
+	case protocol.TypeFile:
+		fd, ok := c.mr.fds.pop()
+		if !ok {
+			return protocolError("file frame on stream %#x without a descriptor", f.Stream)
+		}
+		off, n, err := protocol.ParseFile(f.Payload)
+		if err != nil {
+			syscall.Close(fd)
+			return err
+		}
+		ev.File = os.NewFile(uintptr(fd), "wsgi.file_wrapper")
+		ev.Offset, ev.Length = off, n
+		ev.End = f.Flags&protocol.FlagEnd != 0
+	case protocol.TypeRead:
+		n, err := protocol.Uint32(f.Payload)
+		if err != nil {
+			return err
+		}
+		ev.N = n
+	case protocol.TypeError:
+		st, reason, err := protocol.ParseError(f.Payload)
+		if err != nil {
+			return err
+		}
+		ev.Status, ev.Reason, ev.End = st, reason, true
+	default:
+		return protocolError("unexpected frame type %#x on stream %#x", f.Type, f.Stream)
+	}
+	s.push(ev)
+	return nil
+}
+
+func (c *conn) ready(payload []byte) error {
+	var pid int
+	var py string
+	err := protocol.ParsePairs(payload, func(k, v []byte) {
+		switch string(k) {
+		case "pid":
+			pid, _ = strconv.Atoi(string(v))
+		case "python":
+			py = string(v)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	g := c.g
+	g.mu.Lock()
+	if c.p.conn != c || c.p.st != state.Starting {
+		st := c.p.st
+		g.mu.Unlock()
+		if st == state.Draining {
+			return nil
+		}
+		return protocolError("ready in state %v", st)
+	}
+	g.setStateLocked(c.p, state.ReadyEv)
+	g.failure = nil
+	c.p.python = py
+	c.accepting = true
+	g.live = append(g.live, c)
+	if c.p.first {
+		c.p.first = false
+		close(c.p.readyCh)
+	}
+	g.serveWaitersLocked(c)
+	g.mu.Unlock()
+	if pid != 0 && pid != c.pid {
+		g.log.Log(errorlog.Warn, "wsgi", "", "wsgid (pid=%d): process reports pid %d", c.pid, pid)
+	}
+	g.log.Log(errorlog.Info, "wsgi", "", "wsgid (pid=%d): process '%s' started (Python %s)", c.pid, g.cfg.Name, py)
+	return nil
+}
+
+// fail ends every stream still in flight with err; it returns how many
+// there were.
+func (c *conn) fail(err error) int {
+	n := 0
+	for i := range c.slots {
+		s := c.slots[i].Load()
+		if s == nil {
+			continue
+		}
+		s.mu.Lock()
+		if s.ended {
+			s.mu.Unlock()
+			continue
+		}
+		n++
+		s.ended = true
+		s.err = err
+		rel := s.released
+		s.mu.Unlock()
+		s.signal()
+		if rel {
+			c.release(s)
+		}
+	}
+	return n
+}
+
+func logLevel(f protocol.Flags) errorlog.Level {
+	l := errorlog.Level(f)
+	if l < errorlog.Emerg || l > errorlog.Debug {
+		return errorlog.Error
+	}
+	return l
+}
+
+// Buffers for event payloads, reused across requests.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuf(n int) *[]byte {
+	b := bufPool.Get().(*[]byte)
+	if cap(*b) < n {
+		nb := make([]byte, 0, n)
+		b = &nb
+	}
+	return b
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+// Event is one frame from the worker for a stream, with its payload
+// copied out of the reader's buffer.
+type Event struct {
+	// Type is TypeHeaders, TypeData, TypeFile, TypeRead or TypeError.
+	Type protocol.Type
+	// End marks the last event of the stream.
+	End bool
+	// Block is the TypeHeaders block ("status\0name\0value\0...").
+	Block []byte
+	// Data is response body bytes (TypeHeaders, TypeData).
+	Data []byte
+	// File, Offset and Length are a TypeFile region; the receiver owns
+	// File and closes it.
+	File           *os.File
+	Offset, Length int64
+	// N is the byte count a TypeRead asks for.
+	N uint32
+	// Status and Reason are a TypeError's. Reason is for the log only.
+	Status int
+	Reason string
+
+	buf *[]byte
+}
+
+// Release returns the event's buffer for reuse; Block and Data are
+// invalid afterwards.
+func (e *Event) Release() {
+	if e.buf != nil {
+		putBuf(e.buf)
+		e.buf = nil
+	}
+	e.Block, e.Data = nil, nil
+}
+
+// Stream is one request in flight on a worker connection. Its methods
+// other than Close are for one goroutine (the request's).
+type Stream struct {
+	c      *conn
+	id     uint32
+	slot   uint16
+	client string
+	sent   bool // the request frame went out
+
+	credit atomic.Int64 // response bytes the worker may still send
+
+	mu       sync.Mutex
+	q        []Event
+	head     int
+	err      error // terminal failure (*Error)
+	ended    bool  // the worker ended the stream (or died)
+	released bool  // the gateway is done with it
+	wake     chan struct{}
+}
+
+// Pid returns the worker process serving the stream.
+func (s *Stream) Pid() int { return s.c.pid }
+
+// Group returns the name of the group serving the stream.
+func (s *Stream) Group() string { return s.c.g.cfg.Name }
+
+func (s *Stream) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// push queues an event from the reader goroutine, which never blocks.
+func (s *Stream) push(ev Event) {
+	s.mu.Lock()
+	if s.released {
+		// The gateway gave up (client gone): drop, but keep the
+		// stream alive until the worker ends it.
+		end := ev.End
+		s.ended = s.ended || end
+		s.mu.Unlock()
+		ev.Release()
+		if ev.File != nil {
+			ev.File.Close()
+		}
+		if ev.Type == protocol.TypeRead {
+			s.c.wmu.Lock()
+			s.c.out = protocol.AppendHeader(s.c.out, protocol.TypeData, protocol.FlagEnd, s.id, 0)
+			s.c.writeAsyncLocked()
+		}
+		if end {
+			s.c.release(s)
+		}
+		return
+	}
+	if ev.End {
+		s.ended = true
+	}
+	if s.head > 0 && s.head == len(s.q) {
+		clear(s.q)
+		s.q, s.head = s.q[:0], 0
+	}
+	s.q = append(s.q, ev)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// Send writes the TypeRequest frame: the environ block and as much of
+// the body as is inline; end says the body is complete.
+func (s *Stream) Send(environ, body []byte, end bool) error {
+	var fl protocol.Flags
+	if end {
+		fl = protocol.FlagEnd
+	}
+	s.sent = true
+	c := s.c
+	c.wmu.Lock()
+	c.out = protocol.AppendBlockFrame(c.out, protocol.TypeRequest, fl, s.id, environ, body)
+	return c.writeLocked()
+}
+
+// SendData writes request body bytes in answer to a TypeRead; end marks
+// the end of the body (p may be empty then).
+func (s *Stream) SendData(p []byte, end bool) error {
+	var fl protocol.Flags
+	if end {
+		fl = protocol.FlagEnd
+	}
+	c := s.c
+	c.wmu.Lock()
+	c.out = protocol.AppendFrame(c.out, protocol.TypeData, fl, s.id, p)
+	return c.writeLocked()
+}
+
+// Window grants the worker n more bytes of response body, after the
+// gateway wrote that many to the client.
+func (s *Stream) Window(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	s.credit.Add(int64(n))
+	c := s.c
+	c.wmu.Lock()
+	c.out = protocol.AppendUint32Frame(c.out, protocol.TypeWindow, s.id, uint32(n))
+	return c.writeLocked()
+}
+
+// Pending reports whether an event is already queued, so the gateway
+// can put off flushing the client connection until the queue is empty.
+func (s *Stream) Pending() bool {
+	s.mu.Lock()
+	p := s.head < len(s.q)
+	s.mu.Unlock()
+	return p
+}
+
+// Next returns the next event, waiting for it. It fails with an *Error
+// (502) if the worker died, or ctx's error.
+func (s *Stream) Next(ctx context.Context) (Event, error) {
+	for {
+		s.mu.Lock()
+		if s.head < len(s.q) {
+			ev := s.q[s.head]
+			s.q[s.head] = Event{}
+			s.head++
+			s.mu.Unlock()
+			return ev, nil
+		}
+		err := s.err
+		s.mu.Unlock()
+		if err != nil {
+			return Event{}, err
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// Close ends the gateway's use of s. If the worker has not finished the
+// stream, it is told to stop (TypeCancel) and the slot is freed when it
+// ends the stream. s must not be used after Close.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	if s.released {
+		s.mu.Unlock()
+		return
+	}
+	s.released = true
+	ended := s.ended
+	for i := s.head; i < len(s.q); i++ {
+		s.q[i].Release()
+		if s.q[i].File != nil {
+			s.q[i].File.Close()
+		}
+	}
+	s.q, s.head = nil, 0
+	s.mu.Unlock()
+	if ended || !s.sent {
+		s.c.release(s)
+		return
+	}
+	c := s.c
+	c.wmu.Lock()
+	c.out = protocol.AppendHeader(c.out, protocol.TypeCancel, 0, s.id, 0)
+	c.writeLocked()
+}

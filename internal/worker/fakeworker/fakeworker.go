@@ -1,0 +1,223 @@
+// Package fakeworker is a stand-in for wsgid_worker.py written in Go, for
+// tests only: it speaks the worker protocol so that dispatch, flow
+// control, descriptor passing and crash handling can be tested without
+// Python. A test binary re-executes itself as the worker: its TestMain
+// calls Main, which takes over when WSGID_FAKE_WORKER=1 is set.
+//
+// The behaviour is chosen by PATH_INFO: /hello, /pid, /sleep?MS, /crash
+// (SIGKILL itself), /garbage (breaks the protocol), /error (TypeError 500
+// with a secret reason), /log, /echo (reads the body through TypeRead),
+// /big?N (N bytes honouring the window, with Content-Length), /file?PATH
+// (passes the file from offset 2 by SCM_RIGHTS), /short (declares more
+// than it sends), anything else 404.
+package fakeworker
+
+import (
+	"encoding/binary"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"wsgid/internal/protocol"
+)
+
+type fakeWorker struct {
+	c   *net.UnixConn
+	wmu sync.Mutex
+
+	mu      sync.Mutex
+	streams map[uint32]*fakeStream
+	wg      sync.WaitGroup
+}
+
+type fakeData struct {
+	b   []byte
+	end bool
+}
+
+type fakeStream struct {
+	window chan int
+	data   chan fakeData // request body frames
+	cancel chan struct{}
+	once   sync.Once
+}
+
+// EnvVar, set to "1" in a worker's environment, makes Main run the fake.
+const EnvVar = "WSGID_FAKE_WORKER"
+
+// Main runs the fake worker and exits if EnvVar is set; otherwise it
+// returns at once.
+func Main() {
+	if os.Getenv(EnvVar) != "1" {
+		return
+	}
+	run()
+	os.Exit(0)
+}
+
+func run() {
+	f := os.NewFile(3, "sock")
+	fc, err := net.FileConn(f)
+	if err != nil {
+		os.Exit(90)
+	}
+	w := &fakeWorker{c: fc.(*net.UnixConn), streams: map[uint32]*fakeStream{}}
+	var ready []byte
+	ready = protocol.AppendPair(ready, "pid", strconv.Itoa(os.Getpid()))
+	ready = protocol.AppendPair(ready, "python", "0.0.0-fake")
+	w.send(protocol.AppendFrame(nil, protocol.TypeReady, 0, 0, ready), nil)
+	r := protocol.NewReader(w.c, 0)
+	for {
+		fr, err := r.Next()
+		if err != nil {
+			os.Exit(0)
+		}
+		switch fr.Type {
+		case protocol.TypeShutdown:
+			go func() { w.wg.Wait(); os.Exit(0) }()
+		case protocol.TypeDump:
+			w.send(protocol.AppendFrame(nil, protocol.TypeLog, protocol.LevelInfo, 0, []byte("dump requested")), nil)
+		case protocol.TypeRequest:
+			block, body, _ := protocol.SplitBlock(fr.Payload)
+			env := map[string]string{}
+			protocol.ParsePairs(block, func(k, v []byte) { env[string(k)] = string(v) })
+			st := &fakeStream{window: make(chan int, 1024), data: make(chan fakeData, 1024), cancel: make(chan struct{})}
+			w.mu.Lock()
+			w.streams[fr.Stream] = st
+			w.mu.Unlock()
+			w.wg.Add(1)
+			go w.serve(fr.Stream, st, env, append([]byte(nil), body...), fr.Flags&protocol.FlagEnd != 0)
+		case protocol.TypeData, protocol.TypeWindow, protocol.TypeCancel:
+			w.mu.Lock()
+			st := w.streams[fr.Stream]
+			w.mu.Unlock()
+			if st == nil {
+				continue
+			}
+			switch fr.Type {
+			case protocol.TypeData:
+				st.data <- fakeData{append([]byte{}, fr.Payload...), fr.Flags&protocol.FlagEnd != 0}
+			case protocol.TypeWindow:
+				n, _ := protocol.Uint32(fr.Payload)
+				st.window <- int(n)
+			case protocol.TypeCancel:
+				st.once.Do(func() { close(st.cancel) })
+			}
+		}
+	}
+}
+
+func (w *fakeWorker) send(b []byte, oob []byte) {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if oob != nil {
+		w.c.WriteMsgUnix(b, oob, nil)
+		return
+	}
+	w.c.Write(b)
+}
+
+func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, body []byte, end bool) {
+	defer w.wg.Done()
+	defer func() {
+		w.mu.Lock()
+		delete(w.streams, id)
+		w.mu.Unlock()
+	}()
+	q := env["QUERY_STRING"]
+	reply := func(body string) {
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id,
+			[]byte("200 OK\x00Content-Type\x00text/plain\x00"), []byte(body)), nil)
+	}
+	switch env["PATH_INFO"] {
+	case "/hello":
+		reply("hello")
+	case "/pid":
+		reply(strconv.Itoa(os.Getpid()))
+	case "/sleep":
+		ms, _ := strconv.Atoi(q)
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			reply(strconv.Itoa(os.Getpid()))
+		case <-st.cancel:
+			w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+		}
+	case "/crash":
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	case "/garbage":
+		w.send([]byte("this is not a frame header at all"), nil)
+	case "/error":
+		p := binary.LittleEndian.AppendUint16(nil, 500)
+		w.send(protocol.AppendFrame(nil, protocol.TypeError, 0, id, append(p, "secret reason"...)), nil)
+	case "/log":
+		w.send(protocol.AppendFrame(nil, protocol.TypeLog, protocol.LevelError, id, []byte("app says hi")), nil)
+		reply("logged")
+	case "/echo":
+		if !end {
+			for {
+				w.send(protocol.AppendUint32Frame(nil, protocol.TypeRead, id, 65536), nil)
+				var d fakeData
+				select {
+				case d = <-st.data:
+				case <-st.cancel:
+					w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+					return
+				}
+				body = append(body, d.b...)
+				if d.end {
+					break
+				}
+			}
+		}
+		reply(strconv.Itoa(len(body)) + ":" + strings.ToUpper(string(body[:min(len(body), 16)])))
+	case "/big":
+		n, _ := strconv.Atoi(q)
+		credit := protocol.DefaultWindow
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, 0, id, []byte("200 OK\x00Content-Length\x00"+q+"\x00"), nil), nil)
+		chunk := make([]byte, 32<<10)
+		for i := range chunk {
+			chunk[i] = 'x'
+		}
+		for n > 0 {
+			for credit == 0 {
+				select {
+				case c := <-st.window:
+					credit += c
+				case <-st.cancel:
+					w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+					return
+				}
+			}
+			m := min(n, len(chunk), credit)
+			n -= m
+			credit -= m
+			var fl protocol.Flags
+			if n == 0 {
+				fl = protocol.FlagEnd
+			}
+			w.send(protocol.AppendFrame(nil, protocol.TypeData, fl, id, chunk[:m]), nil)
+		}
+	case "/file":
+		f, err := os.Open(q)
+		if err != nil {
+			reply("no file")
+			return
+		}
+		defer f.Close()
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, 0, id, []byte("200 OK\x00"), nil), nil)
+		p := binary.LittleEndian.AppendUint64(nil, 2)
+		p = binary.LittleEndian.AppendUint64(p, ^uint64(0)) // -1: to the end
+		w.send(protocol.AppendFrame(nil, protocol.TypeFile, protocol.FlagEnd, id, p), syscall.UnixRights(int(f.Fd())))
+	case "/short":
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id, []byte("200 OK\x00Content-Length\x0010\x00"), []byte("abc")), nil)
+	case "/headers":
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id,
+			[]byte("201 Created\x00Set-Cookie\x00a=1\x00Set-Cookie\x00b=2\x00X-Bad Name\x00v\x00X-Env\x00"+env["REQUEST_METHOD"]+"\x00"), []byte("body")), nil)
+	default:
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id, []byte("404 Not Found\x00"), nil), nil)
+	}
+}

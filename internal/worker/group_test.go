@@ -1,0 +1,578 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"wsgid/internal/errorlog"
+	"wsgid/internal/protocol"
+	"wsgid/internal/worker/fakeworker"
+	"wsgid/internal/worker/state"
+)
+
+func TestMain(m *testing.M) {
+	fakeworker.Main()
+	os.Exit(m.Run())
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fakeGroup starts a group whose "python" is this test binary acting as
+// a fake worker.
+func fakeGroup(t *testing.T, mod func(*GroupConfig)) (*Group, *syncBuffer) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := GroupConfig{
+		Name:       "fake",
+		Processes:  1,
+		Python:     exe,
+		Env:        append(os.Environ(), "WSGID_FAKE_WORKER=1"),
+		RuntimeDir: t.TempDir(),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	logs := &syncBuffer{}
+	g, err := NewGroup(cfg, errorlog.New(logs, errorlog.Debug))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		g.Close(ctx)
+	})
+	return g, logs
+}
+
+func env(path, query string) []byte {
+	b := protocol.AppendPair(nil, "PATH_INFO", path)
+	return protocol.AppendPair(b, "QUERY_STRING", query)
+}
+
+// do runs one request to its end and returns the body and the last error.
+func do(t *testing.T, g *Group, path, query string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := g.Open(ctx, "test")
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	if err := s.Send(env(path, query), nil, true); err != nil {
+		return "", err
+	}
+	var body []byte
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			return string(body), err
+		}
+		body = append(body, ev.Data...)
+		ev.Release()
+		if ev.Type == protocol.TypeError {
+			return string(body), errors.New("error frame " + strconv.Itoa(ev.Status))
+		}
+		if ev.End {
+			return string(body), nil
+		}
+		if n := len(ev.Data); n > 0 {
+			s.Window(n)
+		}
+	}
+}
+
+func TestHello(t *testing.T) {
+	g, logs := fakeGroup(t, nil)
+	for range 3 {
+		body, err := do(t, g, "/hello", "")
+		if err != nil || body != "hello" {
+			t.Fatalf("body %q, err %v", body, err)
+		}
+	}
+	st := g.Stats()
+	if len(st.Processes) != 1 || st.Processes[0].State != "ready" || st.Processes[0].Requests != 3 || st.Processes[0].Python != "0.0.0-fake" {
+		t.Errorf("stats %+v", st)
+	}
+	if !strings.Contains(logs.String(), "process 'fake' started") {
+		t.Errorf("no start line in log:\n%s", logs)
+	}
+}
+
+func TestDispatchPrefersIdle(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Processes = 2 })
+	waitReady(t, g, 2)
+	ctx := context.Background()
+	s1, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	s1.Send(env("/sleep", "300"), nil, true)
+	s2, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if s1.Pid() == s2.Pid() {
+		t.Fatalf("second request went to the busy process %d while another was idle", s1.Pid())
+	}
+}
+
+func waitReady(t *testing.T, g *Group, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ready := 0
+		for _, p := range g.Stats().Processes {
+			if p.State == "ready" {
+				ready++
+			}
+		}
+		if ready >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("processes not ready: %+v", g.Stats())
+}
+
+func TestQueueTimeout(t *testing.T) {
+	g, logs := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 1; c.QueueTimeout = 100 * time.Millisecond })
+	ctx := context.Background()
+	s1, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.Send(env("/sleep", "2000"), nil, true)
+	_, err = g.Open(ctx, "192.0.2.9:1")
+	var we *Error
+	if !errors.As(err, &we) || we.Status != 503 || !errors.Is(err, ErrQueueTimeout) {
+		t.Fatalf("err = %v, want 503 queue timeout", err)
+	}
+	if !strings.Contains(logs.String(), "Queue timeout expired") {
+		t.Errorf("queue timeout not logged:\n%s", logs)
+	}
+	s1.Close() // cancels; the slot is handed on once the worker ends it
+	body, err := do(t, g, "/hello", "")
+	if err != nil || body != "hello" {
+		t.Fatalf("after cancel: %q %v", body, err)
+	}
+}
+
+func TestQueueHandoff(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 1 })
+	ctx := context.Background()
+	s1, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.Send(env("/sleep", "200"), nil, true)
+	done := make(chan string)
+	go func() {
+		body, err := do(t, g, "/hello", "")
+		if err != nil {
+			body = err.Error()
+		}
+		done <- body
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if q := g.Stats().Queued; q != 1 {
+		t.Errorf("queued = %d, want 1", q)
+	}
+	ev, err := s1.Next(ctx)
+	if err != nil || !ev.End {
+		t.Fatal(ev, err)
+	}
+	s1.Close()
+	if body := <-done; body != "hello" {
+		t.Fatalf("queued request got %q", body)
+	}
+}
+
+func TestCrashRestart(t *testing.T) {
+	g, logs := fakeGroup(t, nil)
+	pid0 := g.Stats().Processes[0].Pid
+	_, err := do(t, g, "/crash", "")
+	var we *Error
+	if !errors.As(err, &we) || we.Status != 502 || !errors.Is(err, ErrWorkerDied) || we.Pid != pid0 || !strings.Contains(we.Cause, "killed") {
+		t.Fatalf("err = %#v, want 502 worker died (killed) of pid %d", err, pid0)
+	}
+	// The next request waits in the queue for the restarted process.
+	body, err := do(t, g, "/pid", "")
+	if err != nil || body == strconv.Itoa(pid0) || body == "" {
+		t.Fatalf("after crash: %q %v", body, err)
+	}
+	if !strings.Contains(logs.String(), "died (signal: killed) with 1 requests in flight") {
+		t.Errorf("crash not logged:\n%s", logs)
+	}
+	if st := g.Stats(); st.Restarts != 1 {
+		t.Errorf("restarts = %d", st.Restarts)
+	}
+}
+
+func TestGarbageKillsWorker(t *testing.T) {
+	g, logs := fakeGroup(t, nil)
+	_, err := do(t, g, "/garbage", "")
+	if !errors.Is(err, ErrProtocol) || StatusOf(err) != 502 {
+		t.Fatalf("err = %v, want protocol error 502", err)
+	}
+	if body, err := do(t, g, "/hello", ""); err != nil || body != "hello" {
+		t.Fatalf("after garbage: %q %v", body, err)
+	}
+	if !strings.Contains(logs.String(), "broke the protocol") {
+		t.Errorf("not logged:\n%s", logs)
+	}
+}
+
+func TestErrorAndLogFrames(t *testing.T) {
+	g, logs := fakeGroup(t, nil)
+	if _, err := do(t, g, "/error", ""); err == nil || err.Error() != "error frame 500" {
+		t.Fatalf("err = %v", err)
+	}
+	if body, err := do(t, g, "/log", ""); err != nil || body != "logged" {
+		t.Fatal(body, err)
+	}
+	if !strings.Contains(logs.String(), "[wsgi:error]") || !strings.Contains(logs.String(), "[client test] app says hi") {
+		t.Errorf("app log line missing:\n%s", logs)
+	}
+}
+
+func TestFlowControl(t *testing.T) {
+	g, _ := fakeGroup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const total = 1 << 20
+	s.Send(env("/big", strconv.Itoa(total)), nil, true)
+	got := 0
+	// Without granting, the worker stops at the initial window.
+	for got < protocol.DefaultWindow {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += len(ev.Data)
+		ev.Release()
+	}
+	if got != protocol.DefaultWindow {
+		t.Fatalf("got %d before any grant, want %d", got, protocol.DefaultWindow)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err = s.Next(short)
+	cancelShort()
+	if err == nil {
+		t.Fatal("worker sent beyond its window")
+	}
+	for got < total {
+		s.Window(protocol.DefaultWindow)
+		for {
+			ev, err := s.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += len(ev.Data)
+			ev.Release()
+			if ev.End || !s.Pending() && got%protocol.DefaultWindow == 0 {
+				break
+			}
+		}
+	}
+	if got != total {
+		t.Fatalf("got %d bytes, want %d", got, total)
+	}
+}
+
+func TestRequestBodyStreaming(t *testing.T) {
+	g, _ := fakeGroup(t, nil)
+	ctx := context.Background()
+	s, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Send(env("/echo", ""), []byte("abc"), false)
+	parts := []string{"def", "ghi", ""}
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == protocol.TypeRead {
+			if ev.N != 65536 {
+				t.Errorf("read of %d", ev.N)
+			}
+			p := parts[0]
+			parts = parts[1:]
+			s.SendData([]byte(p), len(parts) == 0)
+			continue
+		}
+		if string(ev.Data) != "9:ABCDEFGHI" || !ev.End {
+			t.Fatalf("echo = %q end=%v", ev.Data, ev.End)
+		}
+		return
+	}
+}
+
+func TestFilePassing(t *testing.T) {
+	g, _ := fakeGroup(t, nil)
+	path := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(path, []byte("0123456789"), 0o644)
+	ctx := context.Background()
+	s, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Send(env("/file", path), nil, true)
+	ev, err := s.Next(ctx)
+	if err != nil || ev.Type != protocol.TypeHeaders || ev.End {
+		t.Fatal(ev, err)
+	}
+	ev, err = s.Next(ctx)
+	if err != nil || ev.Type != protocol.TypeFile || ev.File == nil || !ev.End {
+		t.Fatal(ev, err)
+	}
+	defer ev.File.Close()
+	if ev.Offset != 2 || ev.Length != -1 {
+		t.Errorf("offset %d length %d", ev.Offset, ev.Length)
+	}
+	buf := make([]byte, 8)
+	if n, _ := ev.File.ReadAt(buf, ev.Offset); string(buf[:n]) != "23456789" {
+		t.Errorf("file content %q", buf[:n])
+	}
+}
+
+func TestCancelFreesSlot(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 2 })
+	ctx := context.Background()
+	s, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send(env("/sleep", "5000"), nil, true)
+	s.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for g.Stats().Processes[0].InFlight != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("slot not freed after cancel: %+v", g.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := g.Stats().Processes[0].State; st != "ready" {
+		t.Errorf("state %s after cancel, want ready", st)
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Processes = 2; c.MaxDepth = 4 })
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := "/hello"
+			if i%10 == 0 {
+				path = "/sleep"
+			}
+			body, err := do(t, g, path, "5")
+			if err != nil || body == "" {
+				errs <- errors.New(path + ": " + body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestCloseGraceful(t *testing.T) {
+	exe, _ := os.Executable()
+	logs := &syncBuffer{}
+	g, err := NewGroup(GroupConfig{Name: "c", Processes: 2, Python: exe, Env: append(os.Environ(), "WSGID_FAKE_WORKER=1")}, errorlog.New(logs, errorlog.Debug))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := g.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send(env("/sleep", "200"), nil, true)
+	closed := make(chan error)
+	go func() { closed <- g.Close(context.Background()) }()
+	ev, err := s.Next(ctx) // the in-flight request still completes
+	if err != nil || !ev.End {
+		t.Fatalf("in-flight request during Close: %v %v", ev, err)
+	}
+	s.Close()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range g.Stats().Processes {
+		if p.State != state.Exited.String() {
+			t.Errorf("process %d in state %s after Close", p.Pid, p.State)
+		}
+	}
+	if _, err := g.Open(ctx, ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Open after Close: %v", err)
+	}
+	if _, err := os.Stat(g.script); !os.IsNotExist(err) {
+		t.Errorf("own runtime dir not removed: %v", err)
+	}
+	if strings.Contains(logs.String(), "died") {
+		t.Errorf("graceful stop logged as crash:\n%s", logs)
+	}
+}
+
+func TestStartMissingPython(t *testing.T) {
+	g, err := NewGroup(GroupConfig{Name: "x", Python: "/nonexistent/python3", RuntimeDir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "nonexistent") {
+		t.Fatalf("Start = %v, want an error naming the interpreter", err)
+	}
+	g.Close(context.Background())
+}
+
+func TestSpawnSpec(t *testing.T) {
+	c := GroupConfig{Name: "g", Lang: "C.UTF-8", Locale: "de_DE.UTF-8", PythonHome: "/venv",
+		Env: []string{"LANG=fr", "LC_ALL=x", "PATH=/bin", "WSGID_WORKER_CONFIG=stale"}}
+	c.setDefaults()
+	sp, err := c.spawnSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.python != "/venv/bin/python3" {
+		t.Errorf("python = %q", sp.python)
+	}
+	joined := strings.Join(sp.env, "\n")
+	for _, want := range []string{"LANG=C.UTF-8", "LC_ALL=de_DE.UTF-8", "PATH=/bin", "PYTHONUNBUFFERED=1", `"group":"g"`, `"threads":15`, `"python_path":[]`, `"error_log_level":4`} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("env lacks %q:\n%s", want, joined)
+		}
+	}
+	for _, bad := range []string{"LANG=fr", "LC_ALL=x", "stale", "PYTHONHOME"} {
+		if strings.Contains(joined, bad) {
+			t.Errorf("env has %q", bad)
+		}
+	}
+}
+
+func TestFdQueue(t *testing.T) {
+	var q fdQueue
+	if _, ok := q.pop(); ok {
+		t.Fatal("pop from empty queue")
+	}
+	q.push(10, 11)
+	q.push(12)
+	for _, want := range []int{10, 11, 12} {
+		if fd, ok := q.pop(); !ok || fd != want {
+			t.Fatalf("pop = %d %v, want %d", fd, ok, want)
+		}
+	}
+	if q.len() != 0 {
+		t.Fatal("queue not empty")
+	}
+	q.push(13) // reuses the drained slice
+	if fd, _ := q.pop(); fd != 13 || len(q.fds) != 1 {
+		t.Fatalf("fd %d, backing %v", fd, q.fds)
+	}
+}
+
+// TestMsgReader passes descriptors with data over a real socketpair and
+// checks they come out in order, and that unclaimed ones are closed.
+func TestMsgReader(t *testing.T) {
+	a, b, err := socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := net.FileConn(a)
+	cb, _ := net.FileConn(b)
+	a.Close()
+	b.Close()
+	defer ca.Close()
+	defer cb.Close()
+	ua, ub := ca.(*net.UnixConn), cb.(*net.UnixConn)
+	r1, w1, _ := os.Pipe()
+	r2, w2, _ := os.Pipe()
+	defer w1.Close()
+	defer w2.Close()
+	ua.WriteMsgUnix([]byte("one"), syscall.UnixRights(int(r1.Fd())), nil)
+	ua.WriteMsgUnix([]byte("two"), syscall.UnixRights(int(r2.Fd())), nil)
+	r1.Close()
+	r2.Close()
+	ua.Close()
+	mr := newMsgReader(ub)
+	var all []byte
+	buf := make([]byte, 64)
+	for {
+		n, err := mr.Read(buf)
+		all = append(all, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if string(all) != "onetwo" || mr.fds.len() != 2 {
+		t.Fatalf("read %q with %d fds", all, mr.fds.len())
+	}
+	fd1, _ := mr.fds.pop()
+	f1 := os.NewFile(uintptr(fd1), "r1")
+	w1.Write([]byte("x"))
+	if n, _ := f1.Read(buf); n != 1 || buf[0] != 'x' {
+		t.Errorf("first fd is not the first pipe")
+	}
+	f1.Close()
+	fd2, _ := mr.fds.pop()
+	mr.fds.push(fd2)
+	mr.fds.closeAll()
+	if _, err := syscall.Write(int(w2.Fd()), []byte("y")); err != syscall.EPIPE {
+		t.Errorf("write to pipe after closeAll: %v, want EPIPE (reader closed)", err)
+	}
+	_ = runtime.GOOS
+}

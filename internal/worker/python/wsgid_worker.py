@@ -1,0 +1,805 @@
+"""wsgid worker: runs WSGI applications for wsgid (standard library only).
+
+wsgid starts this file with a connected AF_UNIX stream socket as fd 3 and
+its settings as JSON in WSGID_WORKER_CONFIG. Requests and responses travel
+as frames (docs/protocol.md): a 12-byte header '<IBBxxI' (payload length,
+type, flags, stream id) and a payload. Many requests are in flight on the
+one socket at once.
+
+Why it is built this way (see docs/architecture.md): on a small machine
+the cost of a request is kernel wake-ups and syscalls, not Python. So the
+main thread reads everything the kernel has in one recv_into, decodes every
+complete frame, hands requests to handler threads, and handler threads
+batch their replies: a reply is only sent when no more work is queued, so a
+burst of requests costs about one send.
+"""
+
+import hashlib
+import io
+import json
+import os
+import queue
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import types
+
+HEADER = struct.Struct('<IBBxxI')
+HSIZE = HEADER.size
+U32 = struct.Struct('<I')
+MAX_PAYLOAD = 16 << 20
+
+# Frame types (internal/protocol/protocol.go).
+T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15
+F_END = 0x01
+L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
+DEFAULT_WINDOW = 256 << 10
+
+HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
+                        'te', 'trailers', 'transfer-encoding', 'upgrade'))
+
+
+class ProtocolError(Exception):
+    """The byte stream from wsgid is not valid frames."""
+
+
+def decode_frames(buf, start, end):
+    """Decode every complete frame in buf[start:end].
+
+    Returns (frames, consumed_to) where frames is a list of
+    (type, flags, stream, payload memoryview-as-bytes). Raises
+    ProtocolError on a malformed header.
+    """
+    frames = []
+    off = start
+    while end - off >= HSIZE:
+        n, t, f, stream = HEADER.unpack_from(buf, off)
+        if n > MAX_PAYLOAD:
+            raise ProtocolError('payload of %d bytes exceeds the limit' % n)
+        if buf[off + 6] or buf[off + 7]:
+            raise ProtocolError('reserved bytes not zero')
+        if end - off - HSIZE < n:
+            break
+        frames.append((t, f, stream, bytes(buf[off + HSIZE:off + HSIZE + n])))
+        off += HSIZE + n
+    return frames, off
+
+
+def frame(t, f, stream, payload=b''):
+    return HEADER.pack(len(payload), t, f, stream) + payload
+
+
+def block_frame(t, f, stream, block, body=b''):
+    return HEADER.pack(4 + len(block) + len(body), t, f, stream) + U32.pack(len(block)) + block + body
+
+
+class Worker(object):
+    """One worker process: the socket, the queues and the loaded apps."""
+
+    def __init__(self, sock, cfg):
+        self.sock = sock
+        self.cfg = cfg
+        self.send_lock = threading.Lock()
+        self.pending = []          # encoded frames waiting for the batch send
+        self.pending_count = 0
+        self.work = queue.SimpleQueue()
+        self.streams = {}          # stream id -> Request, guarded by streams_lock
+        self.streams_lock = threading.Lock()
+        self.load_lock = threading.RLock()
+        self.modules = {}          # script path -> module
+        self.shutting_down = False
+        self.total_requests = 0
+        self.pid = os.getpid()
+        self.level = int(cfg.get('error_log_level') or L_WARN)
+        threads = max(1, int(cfg.get('threads') or 1))
+        self.base_environ = {
+            'wsgi.version': (1, 0),
+            'wsgi.multithread': bool(cfg.get('multithread', threads > 1)),
+            'wsgi.multiprocess': bool(cfg.get('multiprocess', False)),
+            'wsgi.run_once': bool(cfg.get('run_once', False)),
+            'wsgi.url_scheme': 'http',
+            'wsgi.file_wrapper': FileWrapper,
+            'wsgi.input_terminated': True,
+            'mod_wsgi.version': (5, 0, 0),
+            'apache.version': (2, 4, 62),
+        }
+        self.threads = [threading.Thread(target=self.handler_loop, name='wsgid-handler-%d' % i, daemon=True)
+                        for i in range(threads)]
+
+    # -- output -----------------------------------------------------------
+
+    def queue_out(self, data, flush):
+        """Add encoded frames to the batch; send it when flush is true."""
+        with self.send_lock:
+            self.pending.append(data)
+            self.pending_count += 1
+            if flush or self.pending_count >= 16:
+                self._flush_locked()
+
+    def flush(self):
+        with self.send_lock:
+            self._flush_locked()
+
+    def _flush_locked(self):
+        if not self.pending:
+            return
+        data = b''.join(self.pending) if len(self.pending) > 1 else self.pending[0]
+        self.pending = []
+        self.pending_count = 0
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            pass  # wsgid went away; the reader loop sees EOF and exits
+
+    def send_fd(self, data, fd):
+        """Send one frame with a file descriptor attached (SCM_RIGHTS)."""
+        with self.send_lock:
+            self._flush_locked()
+            anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', fd))]
+            sent = self.sock.sendmsg([data], anc)
+            if sent < len(data):
+                self.sock.sendall(data[sent:])
+
+    def log(self, level, text, stream=0):
+        if level > self.level:
+            return
+        self.queue_out(frame(T_LOG, level, stream, text.encode('utf-8', 'replace')), True)
+
+    # -- reader -----------------------------------------------------------
+
+    def serve(self):
+        for t in self.threads:
+            t.start()
+        buf = bytearray(64 << 10)
+        view = memoryview(buf)
+        start = end = 0
+        while True:
+            if end == len(buf):
+                if start > 0:
+                    buf[0:end - start] = buf[start:end]
+                    end -= start
+                    start = 0
+                else:
+                    view.release()
+                    buf.extend(bytes(len(buf)))
+                    view = memoryview(buf)
+            try:
+                n = self.sock.recv_into(view[end:])
+            except InterruptedError:
+                continue
+            except OSError:
+                n = 0
+            if n == 0:
+                break
+            end += n
+            try:
+                frames, start = decode_frames(buf, start, end)
+            except ProtocolError as e:
+                self.log(L_ERROR, 'wsgid (pid=%d): protocol error from server: %s' % (self.pid, e))
+                break
+            if start == end:
+                start = end = 0
+            for t, f, stream, payload in frames:
+                self.dispatch(t, f, stream, payload)
+            # Grow for a large frame whose header is already here.
+            if end - start >= HSIZE:
+                need = HEADER.unpack_from(buf, start)[0] + HSIZE
+                if need > len(buf) - start and need <= MAX_PAYLOAD + HSIZE:
+                    buf[0:end - start] = buf[start:end]
+                    end -= start
+                    start = 0
+                    if need > len(buf):
+                        view.release()
+                        buf.extend(bytes(need - len(buf)))
+                        view = memoryview(buf)
+        self.shutting_down = True
+        with self.streams_lock:
+            for req in list(self.streams.values()):
+                req.cancel()
+        self.flush()
+
+    def dispatch(self, t, f, stream, payload):
+        if t == T_REQUEST:
+            if len(payload) < 4:
+                raise_protocol = 'short request frame'
+                self.log(L_ERROR, 'wsgid (pid=%d): %s' % (self.pid, raise_protocol))
+                return
+            n = U32.unpack_from(payload)[0]
+            req = Request(self, stream, payload[4:4 + n], payload[4 + n:], bool(f & F_END))
+            with self.streams_lock:
+                self.streams[stream] = req
+            self.work.put(req)
+            return
+        if t == T_SHUTDOWN:
+            self.shutting_down = True
+            for _ in self.threads:
+                self.work.put(None)
+            return
+        if t == T_DUMP:
+            self.dump_stacks()
+            return
+        with self.streams_lock:
+            req = self.streams.get(stream)
+        if req is None:
+            return
+        if t == T_DATA:
+            req.input.feed(payload, bool(f & F_END))
+        elif t == T_WINDOW and len(payload) == 4:
+            req.grant(U32.unpack(payload)[0])
+        elif t == T_CANCEL:
+            req.cancel()
+
+    def dump_stacks(self):
+        lines = ['Dumping stack trace for active Python threads.']
+        for tid, fr in sys._current_frames().items():
+            first = True
+            for fs in reversed(traceback.extract_stack(fr)):
+                if first:
+                    lines.append('Thread %d executing file "%s", line %d, in %s' % (tid, fs.filename, fs.lineno, fs.name))
+                    first = False
+                else:
+                    lines.append('called from file "%s", line %d, in %s' % (fs.filename, fs.lineno, fs.name))
+        self.log(L_ERROR, '\n'.join(lines))
+
+    # -- handlers ---------------------------------------------------------
+
+    def handler_loop(self):
+        tid = threading.get_ident()
+        count = 0
+        while True:
+            req = self.work.get()
+            if req is None:
+                return
+            count += 1
+            self.total_requests += 1
+            try:
+                req.run(tid, count)
+            except BaseException:  # never let a handler thread die
+                self.log(L_ERROR, traceback.format_exc(), req.stream)
+            finally:
+                with self.streams_lock:
+                    self.streams.pop(req.stream, None)
+            # Batching: flush only when nothing else is waiting, so
+            # replies finished together leave in one send.
+            if self.work.empty():
+                self.flush()
+
+    # -- application loading ---------------------------------------------
+
+    def load(self, environ, stream):
+        """Return the WSGI callable for this request, or raise AppError."""
+        name = environ.get('mod_wsgi.callable_object') or 'application'
+        modname = environ.get('wsgid.module')
+        if modname:
+            with self.load_lock:
+                mod = self.modules.get('module:' + modname)
+                if mod is None:
+                    try:
+                        __import__(modname)
+                        mod = sys.modules[modname]
+                    except BaseException:
+                        self.log(L_ERROR, "wsgid (pid=%d): Failed to import module '%s'.\n%s" % (
+                            self.pid, modname, traceback.format_exc()), stream)
+                        raise AppError(500)
+                    self.modules['module:' + modname] = mod
+            return self.callable(mod, modname, name, stream)
+        path = environ.get('SCRIPT_FILENAME', '')
+        reloading = environ.get('mod_wsgi.script_reloading', '1') == '1'
+        with self.load_lock:
+            mod = self.modules.get(path)
+            if mod is not None and reloading:
+                try:
+                    if os.stat(path).st_mtime != mod.__mtime__:
+                        self.log(L_INFO, "wsgid (pid=%d): Reloading WSGI script '%s'." % (self.pid, path), stream)
+                        mod = None
+                except OSError:
+                    pass
+            if mod is None:
+                mod = self.exec_script(path, stream)
+                self.modules[path] = mod
+        return self.callable(mod, path, name, stream)
+
+    def callable(self, mod, path, name, stream):
+        app = getattr(mod, name, None)
+        if app is None:
+            self.log(L_ERROR, "wsgid (pid=%d): Target WSGI script '%s' does not contain WSGI application '%s'." % (
+                self.pid, path, name), stream)
+            raise AppError(500)
+        return app
+
+    def exec_script(self, path, stream=0):
+        modname = '_mod_wsgi_' + hashlib.md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
+        try:
+            mtime = os.stat(path).st_mtime
+            with open(path, 'rb') as fh:
+                source = fh.read()
+            code = compile(source, path, 'exec')
+        except BaseException:
+            self.log(L_ERROR, "wsgid (pid=%d): Could not read/compile source file '%s'.\n%s" % (
+                self.pid, path, traceback.format_exc()), stream)
+            raise AppError(500)
+        mod = types.ModuleType(modname)
+        mod.__file__ = path
+        mod.__mtime__ = mtime
+        sys.modules[modname] = mod
+        try:
+            exec(code, mod.__dict__)
+        except SystemExit:
+            sys.modules.pop(modname, None)
+            self.log(L_ERROR, "wsgid (pid=%d): SystemExit exception raised when doing exec of Python script file '%s'." % (
+                self.pid, path), stream)
+            raise AppError(500)
+        except BaseException:
+            sys.modules.pop(modname, None)
+            self.log(L_ERROR, "wsgid (pid=%d): Failed to exec Python script file '%s'.\n"
+                     "wsgid (pid=%d): Exception occurred processing WSGI script '%s'.\n%s" % (
+                         self.pid, path, self.pid, path, traceback.format_exc()), stream)
+            raise AppError(500)
+        return mod
+
+
+class AppError(Exception):
+    def __init__(self, status):
+        Exception.__init__(self, status)
+        self.status = status
+
+
+class ClientGone(OSError):
+    pass
+
+
+class Input(object):
+    """wsgi.input: the request body, inline or pulled from wsgid on demand."""
+
+    def __init__(self, req, body, complete):
+        self.req = req
+        self.buf = bytearray(body)
+        self.eof = complete
+        self.cond = threading.Condition()
+        self.waiting = False
+
+    def feed(self, data, end):
+        with self.cond:
+            self.buf += data
+            if end:
+                self.eof = True
+            self.waiting = False
+            self.cond.notify_all()
+
+    def _fill(self, want):
+        """Ask wsgid for more body and wait until it arrives (or EOF)."""
+        with self.cond:
+            if self.eof or self.req.cancelled:
+                return False
+            if not self.waiting:
+                self.waiting = True
+                ask = min(max(want, 64 << 10), 1 << 20)
+                self.req.worker.queue_out(frame(T_READ, 0, self.req.stream, U32.pack(ask)), True)
+            while self.waiting and not self.eof and not self.req.cancelled:
+                self.cond.wait(1.0)
+            return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            while self._fill(1 << 20):
+                pass
+            data = bytes(self.buf)
+            del self.buf[:]
+            return data
+        if size == 0:
+            return b''
+        while len(self.buf) < size and self._fill(size - len(self.buf)):
+            pass
+        data = bytes(self.buf[:size])
+        del self.buf[:size]
+        return data
+
+    def readline(self, size=-1):
+        while True:
+            i = self.buf.find(b'\n')
+            if i >= 0 and (size is None or size < 0 or i < size):
+                return self.read(i + 1)
+            if size is not None and 0 <= size <= len(self.buf):
+                return self.read(size)
+            if not self._fill(64 << 10):
+                return self.read(len(self.buf) if size is None or size < 0 else min(size, len(self.buf)))
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self):
+        pass
+
+
+class Errors(object):
+    """wsgi.errors: lines go to wsgid's error log tagged with the request."""
+
+    def __init__(self, worker, stream, level=L_ERROR):
+        self.worker, self.stream, self.level = worker, stream, level
+        self.partial = ''
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError('expected str, value of type %s found' % type(s).__name__)
+        self.partial += s
+        if '\n' in self.partial:
+            text, _, self.partial = self.partial.rpartition('\n')
+            self.worker.log(self.level, text, self.stream)
+        return len(s)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self.partial:
+            text, self.partial = self.partial, ''
+            self.worker.log(self.level, text, self.stream)
+
+    def isatty(self):
+        return False
+
+
+class FileWrapper(object):
+    """wsgi.file_wrapper; sent zero-copy by wsgid when it wraps a real file."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike, self.blksize = filelike, blksize
+        if hasattr(filelike, 'close'):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+class Request(object):
+    """One request: environ, response state, flow-control window."""
+
+    def __init__(self, worker, stream, block, body, complete):
+        self.worker = worker
+        self.stream = stream
+        self.block = block
+        self.input = Input(self, body, complete)
+        self.cancelled = False
+        self.window = DEFAULT_WINDOW
+        self.window_cond = threading.Condition()
+        self.status = None
+        self.headers = None
+        self.sent_headers = False
+        self.content_length = None
+        self.body_sent = 0
+
+    def cancel(self):
+        self.cancelled = True
+        with self.window_cond:
+            self.window_cond.notify_all()
+        with self.input.cond:
+            self.input.cond.notify_all()
+
+    def grant(self, n):
+        with self.window_cond:
+            self.window += n
+            self.window_cond.notify_all()
+
+    def environ(self, tid, count):
+        items = self.block.decode('latin-1').split('\0')
+        if items and items[-1] == '':
+            items.pop()
+        it = iter(items)
+        env = dict(self.worker.base_environ)
+        env.update(zip(it, it))
+        env['wsgi.input'] = self.input
+        env['wsgi.errors'] = Errors(self.worker, self.stream)
+        env['mod_wsgi.total_requests'] = self.worker.total_requests
+        env['mod_wsgi.thread_id'] = tid
+        env['mod_wsgi.thread_requests'] = count
+        return env
+
+    # start_response with mod_wsgi's validation and messages.
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            if not isinstance(exc_info, tuple):
+                raise RuntimeError('exception info must be a tuple')
+            try:
+                if self.sent_headers:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.sent_headers:
+            raise RuntimeError('headers have already been sent')
+        if not isinstance(status, str):
+            raise TypeError('expected unicode object, value of type %s found' % type(status).__name__)
+        try:
+            status.encode('latin-1')
+        except UnicodeEncodeError:
+            raise ValueError('unicode object contains non latin-1 characters')
+        if len(status) < 4 or not status[:3].isdigit():
+            raise ValueError('status code is not a 3 digit integer')
+        if status[3] != ' ':
+            raise ValueError('no space following status code')
+        for c in status:
+            if ord(c) < 32 or ord(c) == 127:
+                raise ValueError('control character present in reason phrase')
+        if not isinstance(headers, list):
+            raise TypeError('response headers must be a list')
+        clen = None
+        for h in headers:
+            if not isinstance(h, tuple):
+                raise TypeError('list of tuple values expected for headers, value of type %s found' % type(h).__name__)
+            if len(h) != 2:
+                raise ValueError('tuple of length 2 expected for header, length is %d' % len(h))
+            name, value = h
+            for v in (name, value):
+                if not isinstance(v, str):
+                    raise TypeError('expected unicode object, value of type %s found' % type(v).__name__)
+                try:
+                    v.encode('latin-1')
+                except UnicodeEncodeError:
+                    raise ValueError('unicode object contains non latin-1 characters')
+            if not name:
+                raise ValueError('header name is empty')
+            for c in name:
+                if ord(c) <= 32 or ord(c) == 127 or c == ':':
+                    raise ValueError('control character, space or colon present in header name')
+            for c in value:
+                if c in '\r\n':
+                    raise ValueError('carriage return/line feed character present in header value')
+                if (ord(c) < 32 and c != '\t') or ord(c) == 127:
+                    raise ValueError('control character present in header value')
+            lname = name.lower()
+            if lname in HOP_BY_HOP:
+                raise ValueError('Hop-by-hop headers not allowed: %s' % name)
+            if lname == 'content-length':
+                if not value.isdigit():
+                    raise ValueError('invalid content length')
+                clen = int(value)
+        self.status, self.headers, self.content_length = status, headers, clen
+        return self.write
+
+    def header_block(self):
+        parts = [self.status]
+        for name, value in self.headers:
+            parts.append(name)
+            parts.append(value)
+        parts.append('')
+        return '\0'.join(parts).encode('latin-1')
+
+    def _trim(self, data):
+        """Drop bytes past a declared Content-Length, as mod_wsgi does."""
+        if self.content_length is not None:
+            room = self.content_length - self.body_sent
+            if len(data) > room:
+                if room >= 0:
+                    self.worker.log(L_ERROR, 'wsgid (pid=%d): Content length mismatch, response truncated to %d bytes' % (
+                        self.worker.pid, self.content_length), self.stream)
+                data = data[:max(room, 0)]
+        return data
+
+    def _wait_window(self, n):
+        if self.window >= n:
+            self.window -= n
+            return
+        self.worker.flush()  # never block with replies of others held back
+        with self.window_cond:
+            while self.window < n and not self.cancelled:
+                self.window_cond.wait(1.0)
+            self.window -= n
+
+    def send(self, data, end):
+        """Send body bytes (headers first if not yet sent)."""
+        if self.cancelled:
+            raise ClientGone('client connection closed')
+        data = self._trim(data)
+        if not self.sent_headers:
+            if self.status is None:
+                raise RuntimeError('response has not been started')
+            self.sent_headers = True
+            self._wait_window(len(data))
+            self.body_sent += len(data)
+            self.worker.queue_out(block_frame(T_HEADERS, F_END if end else 0, self.stream, self.header_block(), data), False)
+            return
+        if not data and not end:
+            return
+        self._wait_window(len(data))
+        self.body_sent += len(data)
+        self.worker.queue_out(frame(T_DATA, F_END if end else 0, self.stream, data), False)
+
+    def write(self, data):
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError('byte string value expected, value of type %s found' % type(data).__name__)
+        if data:
+            self.send(bytes(data), False)
+            self.worker.flush()  # write() is for streaming: do not hold it back
+
+    def fail(self, status, reason):
+        self.worker.queue_out(frame(T_ERROR, 0, self.stream, struct.pack('<H', status) + reason.encode('utf-8')), False)
+
+    def run(self, tid, count):
+        env = self.environ(tid, count)
+        w = self.worker
+        script = env.get('SCRIPT_FILENAME') or env.get('wsgid.module', '')
+        try:
+            app = w.load(env, self.stream)
+        except AppError as e:
+            self.fail(e.status, 'application could not be loaded')
+            return
+        result = None
+        try:
+            result = app(env, self.start_response)
+            if isinstance(result, FileWrapper) and self.try_sendfile(result):
+                return
+            for chunk in result:
+                if not isinstance(chunk, (bytes, bytearray)):
+                    raise TypeError('sequence of byte string values expected, value of type %s found' % type(chunk).__name__)
+                if chunk:
+                    self.send(bytes(chunk), False)
+                if self.cancelled:
+                    break
+            if self.status is None:
+                raise RuntimeError('response has not been started')
+            self.send(b'', True)
+        except ClientGone:
+            self.worker.log(L_DEBUG, 'wsgid (pid=%d): Client closed connection.' % w.pid, self.stream)
+            self.end_quietly()
+        except SystemExit:
+            w.log(L_ERROR, "wsgid (pid=%d): SystemExit exception raised by WSGI script '%s' ignored." % (w.pid, script), self.stream)
+            self.fail(500, 'SystemExit')
+        except BaseException:
+            if self.cancelled:
+                self.end_quietly()
+            else:
+                w.log(L_ERROR, "wsgid (pid=%d): Exception occurred processing WSGI script '%s'.\n%s" % (
+                    w.pid, script, traceback.format_exc()), self.stream)
+                self.fail(500, 'exception')
+        finally:
+            if hasattr(result, 'close'):
+                try:
+                    result.close()
+                except BaseException:
+                    w.log(L_ERROR, "wsgid (pid=%d): Exception occurred closing the iterable of WSGI script '%s'.\n%s" % (
+                        w.pid, script, traceback.format_exc()), self.stream)
+
+    def end_quietly(self):
+        self.worker.queue_out(frame(T_DATA, F_END, self.stream), False)
+
+    def try_sendfile(self, wrapper):
+        """Hand a real file to wsgid to send zero-copy; False to iterate."""
+        if self.sent_headers or self.status is None:
+            return False
+        f = wrapper.filelike
+        try:
+            fd = f.fileno()
+            import stat
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            offset = f.tell()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return False
+        length = self.content_length if self.content_length is not None else -1
+        self.sent_headers = True
+        self.worker.queue_out(block_frame(T_HEADERS, 0, self.stream, self.header_block()), False)
+        self.worker.send_fd(frame(T_FILE, F_END, self.stream, struct.pack('<qq', offset, length)), fd)
+        return True
+
+
+def main():
+    cfg = json.loads(os.environ.get('WSGID_WORKER_CONFIG') or '{}')
+    sock = socket.socket(fileno=3)
+    if cfg.get('home'):
+        os.chdir(cfg['home'])
+    if cfg.get('lang'):
+        os.environ['LANG'] = cfg['lang']
+    if cfg.get('locale'):
+        os.environ['LC_ALL'] = cfg['locale']
+        try:
+            import locale
+            locale.setlocale(locale.LC_ALL, cfg['locale'])
+        except Exception:
+            pass
+    import site
+    for p in reversed(cfg.get('python_path') or []):
+        site.addsitedir(p)
+        if p in sys.path:
+            sys.path.remove(p)
+        sys.path.insert(0, p)
+    w = Worker(sock, cfg)
+    # Process output goes to the error log, like mod_wsgi's.
+    real_stderr = sys.stderr
+    sys.stderr = Errors(w, 0)
+    if cfg.get('restrict_stdout'):
+        sys.stdout = Restricted('sys.stdout access restricted by wsgid')
+    else:
+        sys.stdout = Errors(w, 0)
+    if cfg.get('restrict_stdin'):
+        sys.stdin = Restricted('sys.stdin access restricted by wsgid')
+    mod = types.ModuleType('mod_wsgi')
+    mod.version = (5, 0, 0)
+    mod.process_group = cfg.get('group', '')
+    mod.application_group = ''
+    mod.threads_per_process = int(cfg.get('threads') or 1)
+    mod.maximum_processes = int(cfg.get('processes') or 1)
+    sys.modules.setdefault('mod_wsgi', mod)
+    for path in cfg.get('import_scripts') or []:
+        try:
+            w.exec_script(path)
+        except AppError:
+            pass
+    for p in cfg.get('preload') or []:
+        try:
+            if p.get('script'):
+                w.modules[p['script']] = w.exec_script(p['script'])
+        except AppError:
+            pass
+    ver = '%d.%d.%d' % sys.version_info[:3]
+    w.queue_out(frame(T_READY, 0, 0, ('pid\0%d\0python\0%s\0' % (w.pid, ver)).encode()), True)
+    if cfg.get('reload'):
+        threading.Thread(target=watch_modules, args=(w,), daemon=True).start()
+    try:
+        w.serve()
+    finally:
+        sys.stderr = real_stderr
+    # Let in-flight handlers finish (bounded: wsgid kills us after its timeout).
+    for _ in w.threads:
+        w.work.put(None)
+    for t in w.threads:
+        t.join()
+    w.flush()
+    os._exit(0)
+
+
+class Restricted(object):
+    def __init__(self, msg):
+        self.msg = msg
+
+    def __getattr__(self, name):
+        raise IOError(self.msg)
+
+
+def watch_modules(w):
+    """--reload: exit (wsgid restarts us) when a loaded module's file changes."""
+    seen = {}
+    while True:
+        time.sleep(1.0)
+        for m in list(sys.modules.values()):
+            f = getattr(m, '__file__', None)
+            if not f:
+                continue
+            try:
+                mt = os.stat(f).st_mtime
+            except OSError:
+                continue
+            if seen.setdefault(f, mt) != mt:
+                w.log(L_NOTICE, 'wsgid (pid=%d): Module file changed: %s; restarting worker' % (w.pid, f))
+                w.flush()
+                os._exit(3)
+
+
+if __name__ == '__main__':
+    main()

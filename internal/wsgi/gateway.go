@@ -1,0 +1,504 @@
+package wsgi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"wsgid/internal/errorlog"
+	"wsgid/internal/protocol"
+	"wsgid/internal/worker"
+)
+
+// Gateway runs WSGI requests on worker groups. It is safe for concurrent
+// use; build it once per configuration.
+type Gateway struct {
+	groups       map[string]*worker.Group
+	defaultGroup string
+	log          *errorlog.Logger
+
+	// ErrorPage, if set, writes the response for an error status the
+	// gateway generates (411, 413, 500, 502, 503, ...), so that the
+	// server can apply ErrorDocument. The default writes a small generic
+	// HTML page like Apache's; neither ever includes internal details.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int)
+}
+
+// New returns a Gateway dispatching to groups by name; a Target whose
+// Group is "" uses defaultGroup.
+func New(groups map[string]*worker.Group, defaultGroup string, log *errorlog.Logger) *Gateway {
+	return &Gateway{groups: groups, defaultGroup: defaultGroup, log: log}
+}
+
+var envPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxRead caps one TypeData answer to a TypeRead.
+const maxRead = 256 << 10
+
+// Serve runs the request r on the application t names and writes its
+// response to w.
+func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
+	start := time.Now()
+	name := t.Group
+	if name == "" {
+		name = g.defaultGroup
+	}
+	grp := g.groups[name]
+	if grp == nil {
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "No WSGI daemon process called '%s' has been configured: %s", name, t.Script)
+		g.error(w, r, http.StatusInternalServerError)
+		return
+	}
+
+	// Request body policy, in mod_wsgi's order.
+	chunked := len(r.TransferEncoding) > 0
+	if chunked && !t.ChunkedRequest {
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Received request requiring chunked transfer encoding, but optional support for chunked transfer encoding has not been enabled.")
+		g.error(w, r, http.StatusLengthRequired)
+		return
+	}
+	if t.LimitRequestBody > 0 && r.ContentLength > t.LimitRequestBody {
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Requested content-length of %d is larger than the configured limit of %d", r.ContentLength, t.LimitRequestBody)
+		g.error(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+
+	envp := envPool.Get().(*[]byte)
+	defer func() {
+		if cap(*envp) <= 64<<10 {
+			*envp = (*envp)[:0]
+			envPool.Put(envp)
+		}
+	}()
+	env, err := appendEnviron((*envp)[:0], r, t, start)
+	*envp = env
+	if err != nil {
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Request data contains a NUL byte: %s", r.RequestURI)
+		g.error(w, r, http.StatusBadRequest)
+		return
+	}
+
+	rs := &relay{g: g, w: w, r: r, t: t, grp: grp, declared: -1}
+	var inline []byte
+	end := true
+	switch {
+	case r.Body == nil || r.Body == http.NoBody || (r.ContentLength == 0 && !chunked):
+		rs.bodyDone = true
+	case r.ContentLength > 0 && r.ContentLength <= grp.BodyThreshold():
+		// Read small bodies before taking a worker slot, so that a slow
+		// client never holds a Python thread.
+		bp := getBody(int(r.ContentLength))
+		defer putBody(bp)
+		if _, err := io.ReadFull(r.Body, (*bp)[:r.ContentLength]); err != nil {
+			g.log.Log(errorlog.Info, "wsgi", r.RemoteAddr, "Request data read error: %v", err)
+			g.error(w, r, readErrorStatus(err))
+			return
+		}
+		inline = (*bp)[:r.ContentLength]
+		rs.bodyDone = true
+		rs.bodyRead = r.ContentLength
+	default:
+		end = false
+	}
+
+	ctx := r.Context()
+	st, err := grp.Open(ctx, r.RemoteAddr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the client went away while queued
+		}
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to dispatch %s %s: %v", r.Method, r.RequestURI, err)
+		g.error(w, r, worker.StatusOf(err))
+		return
+	}
+	defer st.Close()
+	rs.st = st
+	if err := st.Send(env, inline, end); err != nil {
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to send request to daemon process '%s' (pid %d): %v", name, st.Pid(), err)
+		g.error(w, r, http.StatusBadGateway)
+		return
+	}
+	rs.run(ctx)
+}
+
+// relay carries one response from the worker stream to the client.
+type relay struct {
+	g   *Gateway
+	w   http.ResponseWriter
+	r   *http.Request
+	t   *Target
+	grp *worker.Group
+	st  *worker.Stream
+
+	status     int  // from TypeHeaders; 0 until then
+	committed  bool // WriteHeader called
+	noBody     bool // HEAD, 204, 304: body discarded
+	declared   int64
+	written    int64
+	overrun    bool
+	unacked    int
+	bodyDone   bool
+	bodyRead   int64
+	clientGone bool
+}
+
+func (rs *relay) run(ctx context.Context) {
+	for {
+		ev, err := rs.st.Next(ctx)
+		if err != nil {
+			rs.workerFailed(ctx, err)
+			return
+		}
+		done, ok := rs.event(&ev)
+		ev.Release()
+		if ev.File != nil {
+			ev.File.Close()
+		}
+		if !ok {
+			return
+		}
+		if done {
+			rs.finish()
+			return
+		}
+	}
+}
+
+// event handles one event; done reports the end of the response, ok
+// false that the relay must stop (the response was already dealt with).
+func (rs *relay) event(ev *worker.Event) (done, ok bool) {
+	switch ev.Type {
+	case protocol.TypeRead:
+		return false, rs.feed(ev.N)
+	case protocol.TypeHeaders:
+		if rs.status != 0 {
+			rs.logf(errorlog.Error, "Daemon process sent response headers twice.")
+			return false, rs.abort(http.StatusBadGateway)
+		}
+		if !rs.headers(ev.Block) {
+			return false, false
+		}
+		if !rs.body(ev.Data, ev.End) {
+			return false, false
+		}
+		// Headers without body stay uncommitted until the first body
+		// bytes or the end, as WSGI sends them with the first non-empty
+		// block; a file_wrapper region can then still set the length.
+	case protocol.TypeData:
+		if rs.status == 0 {
+			rs.logf(errorlog.Error, "Daemon process sent response data before headers.")
+			return false, rs.abort(http.StatusBadGateway)
+		}
+		if !rs.body(ev.Data, ev.End) {
+			return false, false
+		}
+	case protocol.TypeFile:
+		if rs.status == 0 {
+			rs.logf(errorlog.Error, "Daemon process sent a file before headers.")
+			return false, rs.abort(http.StatusBadGateway)
+		}
+		if !rs.file(ev) {
+			return false, false
+		}
+	case protocol.TypeError:
+		if ev.Reason != "" {
+			rs.logf(errorlog.Info, "Request failed in daemon process: %s", ev.Reason)
+		}
+		status := ev.Status
+		if status < 400 || status > 599 {
+			status = http.StatusInternalServerError
+		}
+		return false, rs.abort(status)
+	}
+	return ev.End, true
+}
+
+// headers applies a TypeHeaders block to w.Header without committing it.
+func (rs *relay) headers(block []byte) bool {
+	h := rs.w.Header()
+	statusLine, err := protocol.ParseResponseHeaders(block, func(name, value []byte) {
+		if !validHeaderName(name) || !validHeaderValue(value) {
+			rs.logf(errorlog.Error, "Invalid response header %q dropped.", name)
+			return
+		}
+		key := http.CanonicalHeaderKey(string(name))
+		switch key {
+		case "Transfer-Encoding", "Connection", "Keep-Alive":
+			return // framing is ours (and illegal in HTTP/2)
+		case "Content-Length":
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 {
+				rs.logf(errorlog.Error, "Invalid Content-Length %q in response dropped.", value)
+				return
+			}
+			rs.declared = n
+		}
+		h[key] = append(h[key], string(value))
+	})
+	if err != nil {
+		rs.logf(errorlog.Error, "Malformed response headers from daemon process: %v", err)
+		return rs.abort(http.StatusBadGateway)
+	}
+	code, ok := ParseStatus(statusLine)
+	if !ok || code < 200 {
+		rs.logf(errorlog.Error, "Invalid status line %q from application.", statusLine)
+		return rs.abort(http.StatusInternalServerError)
+	}
+	rs.status = code
+	rs.noBody = rs.r.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // as Apache: no type unless the app gave one (no sniffing)
+	}
+	return true
+}
+
+// ParseStatus reads the code of a WSGI status line ("200 OK"): three
+// digits, then the end or a space.
+func ParseStatus(line []byte) (int, bool) {
+	if len(line) < 3 || (len(line) > 3 && line[3] != ' ') {
+		return 0, false
+	}
+	code := 0
+	for _, c := range line[:3] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		code = code*10 + int(c-'0')
+	}
+	return code, code >= 100
+}
+
+func validHeaderName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == ':' || c == '(' || c == ')' || c == '<' || c == '>' ||
+			c == '@' || c == ',' || c == ';' || c == '\\' || c == '"' || c == '/' || c == '[' ||
+			c == ']' || c == '?' || c == '=' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+func validHeaderValue(b []byte) bool {
+	for _, c := range b {
+		if c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (rs *relay) commit() {
+	if rs.committed {
+		return
+	}
+	rs.committed = true
+	rs.w.WriteHeader(rs.status)
+}
+
+func (rs *relay) flush() {
+	if f, ok := rs.w.(http.Flusher); ok {
+		f.Flush()
+	} else {
+		http.NewResponseController(rs.w).Flush()
+	}
+}
+
+// body writes response bytes, enforcing the declared Content-Length, and
+// returns window credit to the worker. At the end of the stream neither
+// credit nor a flush is due: net/http flushes when the handler returns,
+// together with the chunked terminator, in one write.
+func (rs *relay) body(p []byte, end bool) bool {
+	n := len(p)
+	if n > 0 && !rs.noBody {
+		if rs.declared >= 0 && int64(len(p)) > rs.declared-rs.written {
+			if !rs.overrun {
+				rs.overrun = true
+				rs.logf(errorlog.Error, "Response body longer than its Content-Length of %d; extra bytes dropped.", rs.declared)
+			}
+			p = p[:rs.declared-rs.written]
+		}
+		if len(p) > 0 {
+			rs.commit()
+			m, err := rs.w.Write(p)
+			rs.written += int64(m)
+			if err != nil {
+				rs.clientGone = true
+				return false
+			}
+		}
+	}
+	if end {
+		return true
+	}
+	rs.unacked += n
+	pending := rs.st.Pending()
+	if rs.unacked > 0 && (rs.unacked >= protocol.DefaultWindow/4 || !pending) {
+		rs.st.Window(rs.unacked)
+		rs.unacked = 0
+	}
+	if !pending && rs.committed {
+		rs.flush()
+	}
+	return true
+}
+
+// file sends a wsgi.file_wrapper region; from an *os.File net/http uses
+// sendfile(2) on HTTP/1.1.
+func (rs *relay) file(ev *worker.Event) bool {
+	f := ev.File
+	length := ev.Length
+	if length < 0 {
+		fi, err := f.Stat()
+		if err != nil {
+			rs.logf(errorlog.Error, "Unable to stat file from wsgi.file_wrapper: %v", err)
+			return rs.abort(http.StatusInternalServerError)
+		}
+		length = max(fi.Size()-ev.Offset, 0)
+	}
+	if rs.declared >= 0 && length > rs.declared-rs.written {
+		if !rs.overrun {
+			rs.overrun = true
+			rs.logf(errorlog.Error, "Response body longer than its Content-Length of %d; extra bytes dropped.", rs.declared)
+		}
+		length = rs.declared - rs.written
+	}
+	if !rs.committed && ev.End && rs.written == 0 && rs.declared < 0 && !rs.noBody {
+		// Lets net/http send it with a length, and so with sendfile.
+		rs.w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+		rs.declared = length
+	}
+	if rs.noBody || length == 0 {
+		return true
+	}
+	if _, err := f.Seek(ev.Offset, io.SeekStart); err != nil {
+		rs.logf(errorlog.Error, "Unable to seek file from wsgi.file_wrapper: %v", err)
+		return rs.abort(http.StatusInternalServerError)
+	}
+	rs.commit()
+	n, err := io.Copy(rs.w, &io.LimitedReader{R: f, N: length})
+	rs.written += n
+	if err != nil {
+		rs.clientGone = true
+		return false
+	}
+	if n < length {
+		rs.logf(errorlog.Error, "File from wsgi.file_wrapper ended after %d of %d bytes.", n, length)
+		return rs.abort(http.StatusInternalServerError)
+	}
+	if !ev.End && !rs.st.Pending() {
+		rs.flush()
+	}
+	return true
+}
+
+// feed answers a TypeRead from the client body, in the request's own
+// goroutine (a slow client never stalls the connection's reader).
+func (rs *relay) feed(n uint32) bool {
+	if rs.bodyDone {
+		rs.st.SendData(nil, true)
+		return true
+	}
+	bp := getBody(min(int(n), maxRead))
+	defer putBody(bp)
+	buf := (*bp)[:min(max(int(n), 1), maxRead)]
+	var m int
+	var err error
+	for m == 0 && err == nil {
+		m, err = rs.r.Body.Read(buf)
+	}
+	rs.bodyRead += int64(m)
+	if lim := rs.t.LimitRequestBody; lim > 0 && rs.bodyRead > lim {
+		rs.logf(errorlog.Error, "Request body larger than the configured limit of %d.", lim)
+		return rs.abort(http.StatusRequestEntityTooLarge)
+	}
+	if err != nil && err != io.EOF {
+		rs.logf(errorlog.Info, "Request data read error: %v", err)
+		return rs.abort(readErrorStatus(err))
+	}
+	if err == io.EOF {
+		rs.bodyDone = true
+	}
+	rs.st.SendData(buf[:m], rs.bodyDone)
+	return true
+}
+
+func readErrorStatus(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// finish checks the response against its Content-Length at the end.
+func (rs *relay) finish() {
+	if !rs.noBody && rs.declared >= 0 && rs.written < rs.declared {
+		rs.logf(errorlog.Error, "Response body shorter than its Content-Length: %d of %d bytes; aborting the connection.", rs.written, rs.declared)
+		rs.commit()
+		rs.flush()
+		panic(http.ErrAbortHandler)
+	}
+	rs.commit()
+}
+
+// abort ends the response with status if nothing was sent yet, else cuts
+// the connection so the client sees a truncated response. It returns
+// false so callers can stop with `return rs.abort(...)`.
+func (rs *relay) abort(status int) bool {
+	if !rs.committed {
+		rs.status = status
+		rs.committed = true
+		h := rs.w.Header()
+		for k := range h {
+			delete(h, k)
+		}
+		rs.g.error(rs.w, rs.r, status)
+		return false
+	}
+	rs.flush()
+	panic(http.ErrAbortHandler)
+}
+
+// workerFailed handles a Next failure: the client left or the worker died.
+func (rs *relay) workerFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		rs.logf(errorlog.Debug, "Client closed connection.")
+		return
+	}
+	var we *worker.Error
+	if errors.As(err, &we) {
+		rs.logf(errorlog.Error, "Daemon process '%s' (pid %d) died (%s) while handling %s %s.", we.Group, we.Pid, we.Cause, rs.r.Method, rs.r.RequestURI)
+	} else {
+		rs.logf(errorlog.Error, "Failed reading response from daemon process: %v", err)
+	}
+	rs.abort(worker.StatusOf(err))
+}
+
+func (rs *relay) logf(level errorlog.Level, format string, args ...any) {
+	rs.g.log.Log(level, "wsgi", rs.r.RemoteAddr, format, args...)
+}
+
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+func getBody(n int) *[]byte {
+	if n > 64<<10 {
+		b := make([]byte, n)
+		return &b
+	}
+	return bodyPool.Get().(*[]byte)
+}
+
+func putBody(b *[]byte) {
+	if cap(*b) == 64<<10 {
+		*b = (*b)[:cap(*b)]
+		bodyPool.Put(b)
+	}
+}
