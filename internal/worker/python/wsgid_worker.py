@@ -215,9 +215,13 @@ class Worker(object):
             self.work.put(req)
             return
         if t == T_SHUTDOWN:
-            self.shutting_down = True
-            for _ in self.threads:
-                self.work.put(None)
+            # Finish what is queued and in flight, then exit: the None
+            # markers queue up behind the requests already received.
+            if not self.shutting_down:
+                self.shutting_down = True
+                for _ in self.threads:
+                    self.work.put(None)
+                threading.Thread(target=self.exit_when_idle, daemon=True).start()
             return
         if t == T_DUMP:
             self.dump_stacks()
@@ -232,6 +236,12 @@ class Worker(object):
             req.grant(U32.unpack(payload)[0])
         elif t == T_CANCEL:
             req.cancel()
+
+    def exit_when_idle(self):
+        for t in self.threads:
+            t.join()
+        self.flush()
+        os._exit(0)
 
     def dump_stacks(self):
         lines = ['Dumping stack trace for active Python threads.']
