@@ -47,6 +47,9 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 	if cfg.Python.Home != "" {
 		python = cfg.Python.Home + "/bin/python3"
 	}
+	if cfg.Python.PythonExecutable != "" {
+		python = cfg.Python.PythonExecutable
+	}
 	imports := map[string][]string{}
 	for _, is := range cfg.ImportScripts {
 		g := is.ProcessGroup
@@ -64,6 +67,7 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 		RuntimeDir:     rt,
 		RestrictStdin:  cfg.Python.RestrictStdin,
 		RestrictStdout: cfg.Python.RestrictStdout,
+		Reload:         cfg.Python.ReloadOnChanges,
 	}
 	if os.Getuid() == 0 {
 		base.User, base.Group = cfg.User, cfg.Group

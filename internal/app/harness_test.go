@@ -75,7 +75,12 @@ func startWsgid(t *testing.T, args ...string) *instance {
 	t.Helper()
 	addr := freePort(t)
 	args = append(args, "--listen", addr)
-	cmd := exec.Command(binary, args...)
+	return startCmd(t, exec.Command(binary, args...), addr)
+}
+
+// startCmd starts cmd and waits until addr answers.
+func startCmd(t *testing.T, cmd *exec.Cmd, addr string) *instance {
+	t.Helper()
 	stderr := &syncWriter{}
 	cmd.Stderr = stderr
 	cmd.Stdout = stderr

@@ -281,6 +281,10 @@ func (rt *Router) walk(res *Result) {
 	name := cleanFS(res.Filename)
 	fi, err := os.Stat(name)
 	if err == nil {
+		if !fi.IsDir() && strings.HasSuffix(res.Filename, "/") {
+			// "file/" is the file with PATH_INFO "/", as in Apache.
+			res.PathInfo = "/"
+		}
 		res.Filename, res.Exists, res.IsDir = name, true, fi.IsDir()
 		return
 	}

@@ -75,6 +75,9 @@ type GroupConfig struct {
 	// Multiprocess, Multithread and RunOnce are wsgi.multiprocess,
 	// wsgi.multithread and wsgi.run_once.
 	Multiprocess, Multithread, RunOnce bool
+	// Reload makes each process exit (to be restarted) when the file of
+	// a module it loaded changes (wsgid serve --reload).
+	Reload bool
 	// RestrictStdin and RestrictStdout are WSGIRestrictStdin/Stdout.
 	RestrictStdin, RestrictStdout bool
 	// MaxDepth bounds the requests in flight on one process's

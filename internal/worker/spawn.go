@@ -92,6 +92,7 @@ type workerConfig struct {
 	RestrictStdin  bool      `json:"restrict_stdin"`
 	RestrictStdout bool      `json:"restrict_stdout"`
 	ErrorLogLevel  int       `json:"error_log_level"`
+	Reload         bool      `json:"reload"`
 }
 
 func nonNil[T any](s []T) []T {
@@ -127,6 +128,7 @@ func (c *GroupConfig) spawnSpec() (spawnSpec, error) {
 		Lang: c.Lang, Locale: c.Locale, DisplayName: c.DisplayName,
 		RestrictStdin: c.RestrictStdin, RestrictStdout: c.RestrictStdout,
 		ErrorLogLevel: int(c.ErrorLogLevel),
+		Reload:        c.Reload,
 	}
 	js, err := json.Marshal(&wc)
 	if err != nil {
