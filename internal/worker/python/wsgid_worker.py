@@ -665,6 +665,15 @@ class Request(object):
             result = app(env, self.start_response)
             if isinstance(result, FileWrapper) and self.try_sendfile(result):
                 return
+            if type(result) in (list, tuple) and self.status is not None:
+                # The common case: the whole body is already here, so it
+                # goes out with the headers in one frame.
+                for chunk in result:
+                    if type(chunk) is not bytes:
+                        break
+                else:
+                    self.send(b''.join(result), True)
+                    return
             for chunk in result:
                 if not isinstance(chunk, (bytes, bytearray)):
                     raise TypeError('sequence of byte string values expected, value of type %s found' % type(chunk).__name__)
@@ -721,7 +730,8 @@ class Request(object):
 
 def main():
     cfg = json.loads(os.environ.get('WSGID_WORKER_CONFIG') or '{}')
-    sock = socket.socket(fileno=3)
+    # fd 3 unless WSGID_WORKER_FD says otherwise (the worker's own tests).
+    sock = socket.socket(fileno=int(os.environ.get('WSGID_WORKER_FD') or 3))
     if cfg.get('home'):
         os.chdir(cfg['home'])
     if cfg.get('lang'):

@@ -1,0 +1,191 @@
+"""Tests of wsgid_worker.py that need no Go: the frame decoder under
+random input, and a worker process driven over a socketpair.
+
+Run by python_test.go (go test ./...), or directly: python3 test_worker.py
+"""
+
+import json
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import wsgid_worker as w  # noqa: E402
+
+
+def request_frame(stream, environ, body=b'', end=True):
+    block = b''.join(k.encode('latin-1') + b'\0' + v.encode('latin-1') + b'\0' for k, v in environ.items())
+    return w.block_frame(w.T_REQUEST, w.F_END if end else 0, stream, block, body)
+
+
+class DecoderFuzz(unittest.TestCase):
+    def test_random_bytes(self):
+        rnd = random.Random(1234)
+        valid = request_frame(1, {'REQUEST_METHOD': 'GET'}) + w.frame(w.T_DATA, w.F_END, 1, b'x')
+        for i in range(3000):
+            if i % 2:
+                data = bytearray(valid)
+                for _ in range(rnd.randint(1, 6)):
+                    data[rnd.randrange(len(data))] = rnd.randrange(256)
+            else:
+                data = bytearray(rnd.getrandbits(8) for _ in range(rnd.randint(0, 64)))
+            try:
+                frames, off = w.decode_frames(data, 0, len(data))
+            except w.ProtocolError:
+                continue
+            self.assertLessEqual(off, len(data))
+            for t, f, stream, payload in frames:
+                self.assertLessEqual(len(payload), w.MAX_PAYLOAD)
+
+    def test_partial_frames_wait(self):
+        data = request_frame(7, {'A': 'b'}, b'body')
+        for cut in range(len(data)):
+            frames, off = w.decode_frames(bytearray(data[:cut]), 0, cut)
+            self.assertEqual(frames, [])
+            self.assertEqual(off, 0)
+        frames, off = w.decode_frames(bytearray(data), 0, len(data))
+        self.assertEqual(len(frames), 1)
+        self.assertEqual(frames[0][2], 7)
+
+
+APP = r'''
+import sys
+def application(environ, start_response):
+    path = environ.get('PATH_INFO', '')
+    if path == '/error':
+        raise ValueError('boom')
+    if path == '/bad-status':
+        start_response('OK', [])
+        return [b'x']
+    if path == '/hop':
+        start_response('200 OK', [('Connection', 'close')])
+        return [b'x']
+    if path == '/input':
+        data = environ['wsgi.input'].read()
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'%d' % len(data)]
+    if path == '/log':
+        environ['wsgi.errors'].write('app says hi\n')
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'hello ', path.encode()]
+'''
+
+
+class WorkerProcess(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.script = os.path.join(self.dir, 'app.py')
+        with open(self.script, 'w') as f:
+            f.write(APP)
+        parent, child = socket.socketpair()
+        cfg = {'group': 't', 'threads': 2, 'error_log_level': 7}
+        env = dict(os.environ, WSGID_WORKER_CONFIG=json.dumps(cfg), WSGID_WORKER_FD=str(child.fileno()))
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'wsgid_worker.py')],
+                                     pass_fds=(child.fileno(),), env=env)
+        child.close()
+        self.sock = parent
+        self.sock.settimeout(10)
+        self.buf = bytearray()
+        t, f, stream, payload = self.next_frame()
+        self.assertEqual(t, w.T_READY)
+        self.assertIn(b'pid\0', payload)
+
+    def tearDown(self):
+        self.sock.sendall(w.frame(w.T_SHUTDOWN, 0, 0))
+        self.proc.wait(10)
+        self.sock.close()
+
+    def next_frame(self):
+        while True:
+            frames, off = w.decode_frames(self.buf, 0, len(self.buf))
+            if frames:
+                n = w.HSIZE + len(frames[0][3])
+                del self.buf[:n]
+                return frames[0]
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError
+            self.buf += data
+
+    def response(self, stream):
+        """Collect (status, body, logs) for a stream until it ends."""
+        status, body, logs = None, b'', []
+        while True:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_LOG:
+                logs.append(payload.decode())
+                continue
+            self.assertEqual(s, stream)
+            if t == w.T_HEADERS:
+                n = struct.unpack_from('<I', payload)[0]
+                status = payload[4:4 + n].split(b'\0')[0].decode()
+                body += payload[4 + n:]
+            elif t == w.T_DATA:
+                body += payload
+            elif t == w.T_ERROR:
+                return 'error %d' % struct.unpack_from('<H', payload)[0], body, logs
+            elif t == w.T_READ:
+                continue
+            if f & w.F_END:
+                return status, body, logs
+
+    def env(self, path):
+        return {'REQUEST_METHOD': 'GET', 'SCRIPT_FILENAME': self.script, 'PATH_INFO': path, 'SCRIPT_NAME': ''}
+
+    def test_batch_of_requests(self):
+        self.sock.sendall(b''.join(request_frame(i, self.env('/n%d' % i)) for i in range(1, 17)))
+        got = {}
+        while len(got) < 16:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_LOG:
+                continue
+            self.assertEqual(t, w.T_HEADERS)
+            self.assertTrue(f & w.F_END)
+            got[s] = payload
+        for i in range(1, 17):
+            self.assertTrue(got[i].endswith(b'hello /n%d' % i))
+
+    def test_errors_are_500_with_traceback_in_log(self):
+        for path in ('/error', '/bad-status', '/hop'):
+            self.sock.sendall(request_frame(1, self.env(path)))
+            status, body, logs = self.response(1)
+            self.assertEqual(status, 'error 500', path)
+            self.assertTrue(any('Exception occurred processing WSGI script' in l for l in logs), logs)
+
+    def test_missing_script_and_callable(self):
+        env = self.env('/')
+        env['SCRIPT_FILENAME'] = os.path.join(self.dir, 'nope.py')
+        self.sock.sendall(request_frame(1, env))
+        status, _, logs = self.response(1)
+        self.assertEqual(status, 'error 500')
+        self.assertTrue(any('Could not read/compile source file' in l for l in logs), logs)
+        env = self.env('/')
+        env['mod_wsgi.callable_object'] = 'missing'
+        self.sock.sendall(request_frame(2, env))
+        status, _, logs = self.response(2)
+        self.assertEqual(status, 'error 500')
+        self.assertTrue(any('does not contain WSGI application' in l for l in logs), logs)
+
+    def test_streamed_input(self):
+        self.sock.sendall(request_frame(3, self.env('/input'), b'abc', end=False))
+        t, f, s, payload = self.next_frame()
+        self.assertEqual((t, s), (w.T_READ, 3))
+        self.sock.sendall(w.frame(w.T_DATA, 0, 3, b'x' * 1000) + w.frame(w.T_DATA, w.F_END, 3, b''))
+        status, body, _ = self.response(3)
+        self.assertEqual((status, body), ('200 OK', b'1003'))
+
+    def test_errors_stream_logs(self):
+        self.sock.sendall(request_frame(4, self.env('/log')))
+        status, body, logs = self.response(4)
+        self.assertEqual(status, '200 OK')
+        self.assertIn('app says hi', ''.join(logs))
+
+
+if __name__ == '__main__':
+    unittest.main()
