@@ -53,6 +53,9 @@ func TestSiteServerCore(t *testing.T) {
 		{"/app/x/y", "", 200, "/app|/x/y|-", nil},
 		{"/app", "", 200, "/app||-", nil},
 		{"/app/denied", "", 403, "", nil},
+		{"/a/b", "root.example", 200, "|/a/b|-", nil},
+		{"/", "root.example", 200, "|/|-", nil},
+		{"/noexec/app.py", "", 403, "", nil},
 	}
 	for _, tt := range tests {
 		var hdr []string
@@ -103,6 +106,9 @@ func TestSiteServerCore(t *testing.T) {
 	}
 	if !strings.Contains(string(access), `"GET /hello.txt HTTP/1.1" 200 13`) || !strings.Contains(string(access), `"GET /gone/x HTTP/1.1" 410`) {
 		t.Errorf("access log:\n%s", access)
+	}
+	if !strings.Contains(string(errlog), "Options ExecCGI is off in this directory: "+filepath.Join(site, "noexec/app.py")) {
+		t.Errorf("error log lacks the ExecCGI line:\n%s", errlog)
 	}
 	if !strings.Contains(string(errlog), "client denied by server configuration") {
 		t.Errorf("error log lacks the denial reason:\n%s", errlog)
