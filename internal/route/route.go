@@ -243,6 +243,9 @@ func (rt *Router) translate(res *Result) {
 			}
 			res.Context = res.URLPath[:sub[1]]
 			res.ContextFS = res.Filename
+			if m.Kind == config.MapWSGI {
+				res.Context, res.ContextFS = "", rt.DocumentRoot
+			}
 			res.Mapped = m
 			return
 		}
@@ -268,6 +271,11 @@ func (rt *Router) translate(res *Result) {
 		res.Filename = m.Target + rest
 		res.Context = strings.TrimRight(m.Prefix, "/")
 		res.ContextFS = m.Target
+		if m.Kind == config.MapWSGI {
+			// mod_wsgi's translate hook sets no context: CONTEXT_PREFIX
+			// stays "" and CONTEXT_DOCUMENT_ROOT the DocumentRoot.
+			res.Context, res.ContextFS = "", rt.DocumentRoot
+		}
 		res.Mapped = m
 		return
 	}

@@ -1,0 +1,1 @@
+something_else = 1
