@@ -134,7 +134,8 @@ type Map struct {
 	Pos    string
 	Kind   MapKind
 	Prefix string         // URL prefix for the non-Match forms
-	Regex  *regexp.Regexp // for the *Match forms
+	Regex  *regexp.Regexp `json:"-"` // for the *Match forms
+	Match  string         // the regular expression of the *Match forms, as written
 	Target string         // file system path (may hold $1), or redirect URL ("" for gone)
 	Status int            // redirect status (301, 302, 303, 410...)
 
@@ -162,7 +163,7 @@ type Section struct {
 	Pos     string
 	Kind    SectionKind
 	Pattern string         // path, wildcard pattern or regex source as written (unquoted)
-	Regex   *regexp.Regexp // set for *Match and "~" forms
+	Regex   *regexp.Regexp `json:"-"` // set for *Match and "~" forms
 	Dir     *PerDir
 	// Nested are <Files>/<FilesMatch> inside a <Directory>; they apply
 	// only below that directory.
@@ -295,7 +296,7 @@ type WSGIDir struct {
 type DaemonProcess struct {
 	Pos  string
 	Name string
-	Host *Host // the virtual host it was defined in; nil = server-wide
+	Host *Host `json:"-"` // the virtual host it was defined in; nil = server-wide
 
 	Processes           int  // processes=; default 1
 	ProcessesGiven      bool // processes= was written (sets wsgi.multiprocess)

@@ -31,6 +31,9 @@ type state struct {
 	errs    []error
 	warned  map[string]bool
 	loaded  map[string]bool // module names
+	// unimplemented are modules LoadModule'd that wsgid does not
+	// implement: their directives get the reason, not "Invalid command".
+	unimplemented map[string]bool
 	formats map[string]string
 	// authz is the current Require container (nil = the scope's implicit one).
 	authz *Authz
@@ -52,6 +55,7 @@ func (l loader) LoadModule(d *httpdconf.Directive) error {
 		return nil
 	}
 	if !m.Implemented {
+		l.st.unimplemented[m.Name] = true
 		l.st.warn(d, "module %s (%s) is not implemented by wsgid; directives it would provide are rejected", d.Args[0], m.Name)
 		return nil
 	}
@@ -121,7 +125,7 @@ func Load(path string, lo LoadOptions) (*Config, []error) {
 		root = "/usr/local/apache2"
 	}
 	cfg := Defaults(root)
-	st := &state{cfg: cfg, warned: map[string]bool{}, loaded: map[string]bool{}}
+	st := &state{cfg: cfg, warned: map[string]bool{}, loaded: map[string]bool{}, unimplemented: map[string]bool{}}
 	st.host, st.dir, st.ctx = cfg.Main, cfg.Main.Dir, CtxServer
 	defs := map[string]string{}
 	for k, v := range lo.Defines {
@@ -141,6 +145,7 @@ func Load(path string, lo LoadOptions) (*Config, []error) {
 	}
 	if abs := st.opts.Resolve(path); abs != "" {
 		cfg.File = abs
+		cfg.Main.Pos = path
 	}
 	for _, w := range st.opts.Warnings {
 		cfg.Warnings = append(cfg.Warnings, w)
@@ -161,9 +166,7 @@ func Load(path string, lo LoadOptions) (*Config, []error) {
 			cfg.Modules[name] = true
 		}
 	}
-	if len(st.errs) == 0 {
-		st.errs = append(st.errs, cfg.Validate()...)
-	}
+	st.errs = append(st.errs, cfg.Validate()...)
 	if len(st.errs) > 0 {
 		return nil, st.errs
 	}
@@ -209,6 +212,10 @@ func (st *state) walk(tree []*httpdconf.Directive) {
 
 func (st *state) apply(d *httpdconf.Directive) {
 	e, ok := Lookup(d.Name)
+	if ok && e.Status == Refused && st.unimplemented[e.Module] {
+		st.errs = append(st.errs, fmt.Errorf("%s: %s is not supported by wsgid: %s; refusing to start rather than ignore it", d.Pos(), e.Name, e.Note))
+		return
+	}
 	if !ok || !st.moduleOn(e.Module) {
 		name := d.Name
 		if d.Section {

@@ -238,7 +238,7 @@ func aliasFn(kind MapKind, match bool) func(*state, *httpdconf.Directive) error 
 			if err != nil {
 				return err
 			}
-			m.Regex = re
+			m.Regex, m.Match = re, d.Args[0]
 		} else {
 			m.Prefix = d.Args[0]
 		}
@@ -295,7 +295,7 @@ func redirectFn(fixed int, match bool) func(*state, *httpdconf.Directive) error 
 			if err != nil {
 				return err
 			}
-			m.Regex = re
+			m.Regex, m.Match = re, args[0]
 		} else {
 			m.Prefix = args[0]
 		}

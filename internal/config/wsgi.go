@@ -157,7 +157,7 @@ func wsgiAliasFn(match bool) func(*state, *httpdconf.Directive) error {
 			if err != nil {
 				return err
 			}
-			m.Regex = re
+			m.Regex, m.Match = re, d.Args[0]
 			m.Target = d.Args[1]
 			if st.opts.Root != "" && strings.HasPrefix(m.Target, "/") {
 				m.Target = st.opts.Root + m.Target
