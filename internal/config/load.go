@@ -34,7 +34,7 @@ type state struct {
 	// unimplemented are modules LoadModule'd that wsgid does not
 	// implement: their directives get the reason, not "Invalid command".
 	unimplemented map[string]bool
-	formats map[string]string
+	formats       map[string]string
 	// authz is the current Require container (nil = the scope's implicit one).
 	authz *Authz
 	// cmdline is set while applying -C/-c directives: their paths are
