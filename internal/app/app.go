@@ -50,7 +50,8 @@ Options:
   -C "directive"     process directive before reading config files
   -c "directive"     process directive after reading config files
   -R root            read the configuration's absolute paths under root (try a config from another machine)
-  --listen addr      listen on addr instead of the configuration's Listen directives (repeatable)
+  --listen addr      listen on addr instead of the configuration's Listen directives (repeatable);
+                     <VirtualHost> ports then match any port
   -e level           show startup errors of level (see LogLevel)
   -v                 show version number
   -t                 run syntax check for config files
@@ -196,7 +197,23 @@ func loadConfig(f *flags) (*config.Config, []error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if f.root != "" && os.Getuid() == 0 && (cfg.User != "" || cfg.Group != "") && !userGiven(f.after) {
+		// -R tries a configuration from another machine, whose accounts
+		// may not exist here: the default group then runs as the
+		// invoking user, and says so.
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("-R: ignoring User %q / Group %q of the configuration; workers run as root (add -c \"User name\" to drop privileges)", cfg.User, cfg.Group))
+		cfg.User, cfg.Group = "", ""
+	}
 	if len(f.listen) > 0 {
+		// The virtual hosts were written for the replaced Listen ports:
+		// let them match on any port.
+		for _, h := range cfg.VirtualHosts {
+			for i, a := range h.Addrs {
+				if j := strings.LastIndex(a, ":"); j >= 0 && !strings.HasSuffix(a, "]") {
+					h.Addrs[i] = a[:j] + ":*"
+				}
+			}
+		}
 		cfg.Listeners = cfg.Listeners[:0]
 		for _, l := range f.listen {
 			addr := l
@@ -207,6 +224,16 @@ func loadConfig(f *flags) (*config.Config, []error) {
 		}
 	}
 	return cfg, nil
+}
+
+// userGiven reports whether -c directives set User.
+func userGiven(after []string) bool {
+	for _, d := range after {
+		if f := strings.Fields(d); len(f) > 0 && strings.EqualFold(f[0], "User") {
+			return true
+		}
+	}
+	return false
 }
 
 // run starts everything and blocks until a stop signal. ready, if not
@@ -248,6 +275,10 @@ func run(cfg *config.Config, stderr io.Writer, ready chan<- *server.Server) int 
 	log.Log(errorlog.Notice, "mpm_wsgid", "", "wsgid/%s configured -- resuming normal operations", Version)
 	for _, a := range srv.Addrs() {
 		log.Log(errorlog.Info, "core", "", "listening on %s", a)
+		fmt.Fprintf(stderr, "wsgid: listening on http://%s/\n", a)
+	}
+	if cfg.ErrorLog != "" {
+		fmt.Fprintf(stderr, "wsgid: error log: %s\n", cfg.ErrorLog)
 	}
 
 	sigs := make(chan os.Signal, 4)

@@ -130,3 +130,64 @@ func TestSyntaxCheck(t *testing.T) {
 		t.Errorf("error does not name bad.conf:2:\n%s", out)
 	}
 }
+
+// TestDescribe checks -S: listeners, mounts and worker groups.
+func TestDescribe(t *testing.T) {
+	_, args := seedArgs(t)
+	out, err := runBinary(append(args, "-S")...)
+	if err != nil {
+		t.Fatalf("wsgid -S: %v\n%s", err, out)
+	}
+	for _, want := range []string{":80 (", "Alias", "/wsgi ->", "SetHandler wsgi-script", "WSGI process groups:", "(default)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-S output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = runBinary("-v")
+	if !strings.HasPrefix(out, "Server version: wsgid/") {
+		t.Errorf("-v = %q", out)
+	}
+}
+
+// TestDebianStock serves Debian's stock /etc/apache2 configuration,
+// unchanged: DocumentRoot /var/www/html through the default virtual host.
+func TestDebianStock(t *testing.T) {
+	if _, err := os.Stat("/etc/apache2/apache2.conf"); err != nil {
+		if os.Getenv("WSGID_REQUIRE_ALL") != "" {
+			t.Fatal("Debian's apache2 is not installed")
+		}
+		t.Skip("Debian's apache2 is not installed")
+	}
+	logs := t.TempDir()
+	args := []string{"-d", "/etc/apache2", "-f", "apache2.conf", "-C", "Define APACHE_LOG_DIR " + logs,
+		"-C", "Define APACHE_RUN_USER nobody", "-C", "Define APACHE_RUN_GROUP nogroup", "-C", "Define APACHE_PID_FILE " + filepath.Join(logs, "pid"),
+		"-C", "Define APACHE_RUN_DIR " + logs, "-C", "Define APACHE_LOCK_DIR " + logs}
+	out, err := runBinary(append(args, "-t")...)
+	if err != nil || !strings.Contains(out, "Syntax OK") {
+		t.Fatalf("wsgid -t on Debian's apache2.conf: %v\n%s", err, out)
+	}
+	if os.Getuid() == 0 {
+		args = append(args, "-c", "WSGIPythonHome /usr")
+	}
+	in := startWsgid(t, args...)
+	want, err := os.ReadFile("/var/www/html/index.html")
+	if err != nil {
+		t.Skip("no /var/www/html/index.html")
+	}
+	resp, body := in.get("/index.html")
+	if resp.StatusCode != 200 || body != string(want) || resp.Header.Get("Content-Type") != "text/html" {
+		t.Errorf("GET /index.html = %d %q (%d bytes)", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+	resp, _ = in.get("/")
+	if resp.StatusCode != 200 {
+		t.Errorf("GET / = %d", resp.StatusCode)
+	}
+	resp, _ = in.get("/.htaccess")
+	if resp.StatusCode != 403 {
+		t.Errorf("GET /.htaccess = %d, want 403", resp.StatusCode)
+	}
+	resp, _ = in.get("/server-status")
+	if resp.StatusCode != 500 && resp.StatusCode != 403 {
+		t.Errorf("GET /server-status = %d, want 500 (handler not implemented) or 403", resp.StatusCode)
+	}
+}
