@@ -81,3 +81,18 @@ func TestDebianStock(t *testing.T) {
 		t.Error("expected warnings for ignored directives (AddLanguage, mpm tuning)")
 	}
 }
+
+func FuzzLoad(f *testing.F) {
+	f.Add("Listen 80\nLoadModule wsgi_module x\nWSGIDaemonProcess a processes=2 threads=3\nWSGIScriptAlias / /x.py process-group=a\n")
+	f.Add("Listen 80\n<VirtualHost *:80>\nServerName x\n<Directory />\nOptions +Indexes -ExecCGI\nRequire all denied\n</Directory>\n</VirtualHost>\n")
+	f.Add("Listen 80\nLoadModule alias_module x\nRedirectMatch 301 ^/(.*) http://x/$1\nAliasMatch (a ]\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "f.conf")
+		os.WriteFile(p, []byte(src), 0o644)
+		cfg, errs := Load(p, LoadOptions{ServerRoot: dir, LookupEnv: func(string) (string, bool) { return "", false }})
+		if len(errs) == 0 && cfg == nil {
+			t.Fatal("no config and no error")
+		}
+	})
+}

@@ -127,18 +127,26 @@ func init() {
 	for _, m := range []string{"mod_rewrite", "mod_ssl", "mod_proxy", "mod_proxy_http", "mod_proxy_fcgi", "mod_proxy_uwsgi",
 		"mod_proxy_html", "mod_cgi", "mod_cgid", "mod_userdir", "mod_info", "mod_include", "mod_actions", "mod_speling",
 		"mod_usertrack", "mod_dav", "mod_dav_fs", "mod_cache", "mod_cache_disk", "mod_unique_id", "mod_vhost_alias",
-		"mod_php", "mod_php7", "mod_php8", "mod_auth_digest", "mod_authn_dbm", "mod_authz_dbm", "mod_ldap",
+		"mod_php", "mod_php7", "mod_auth_digest", "mod_authn_dbm", "mod_authz_dbm", "mod_ldap",
 		"mod_authnz_ldap", "mod_lua", "mod_session", "mod_ratelimit", "mod_substitute", "mod_sed", "mod_macro",
 		"mod_buffer", "mod_request", "mod_slotmem_shm", "mod_lbmethod_byrequests", "mod_python"} {
 		mod(m, false, false)
 	}
 	modules["mod_php"].ID = "php_module"
 	modules["mod_php7"].ID = "php7_module"
-	modules["mod_php8"].ID = "php_module"
+	for _, m := range modules {
+		if prev, dup := moduleIDs[m.ID]; dup {
+			panic("config: module id " + m.ID + " used by " + prev.Name + " and " + m.Name)
+		}
+		moduleIDs[m.ID] = m
+	}
 	registerCore()
 	registerModules()
 	registerWSGI()
 }
+
+// moduleIDs indexes modules by identifier ("alias_module").
+var moduleIDs = map[string]*Module{}
 
 // moduleByRef finds a module by identifier ("alias_module") or source
 // file name ("mod_alias.c").
@@ -156,10 +164,5 @@ func moduleByRef(ref string) *Module {
 		}
 		return nil
 	}
-	for _, m := range modules {
-		if m.ID == ref {
-			return m
-		}
-	}
-	return nil
+	return moduleIDs[ref]
 }

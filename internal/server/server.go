@@ -318,14 +318,10 @@ func (s *Server) serveStatic(rw *responseWriter, r *http.Request, h *hostRuntime
 			}
 		}
 	}
-	dv.static.Root = res.ContextFS
-	status, err := static.Serve(rw, r, res.Filename, res.URLPath, dv.static)
-	if status >= 400 {
-		reason := ""
-		if err != nil {
-			reason = err.Error()
-		}
-		s.error(rw, r, h, res, status, reason)
+	so := *dv.static // shared by concurrent requests: set Root on a copy
+	so.Root = res.ContextFS
+	if status, err := static.Serve(rw, r, res.Filename, res.URLPath, &so); err != nil {
+		s.error(rw, r, h, res, status, err.Error())
 	}
 }
 

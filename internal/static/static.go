@@ -68,10 +68,10 @@ func FindIndex(dir string, opt *Options) (string, bool) {
 }
 
 // Serve answers a request for the file system path name, which the URL
-// path urlPath mapped to. On failure it writes nothing and returns the
-// status (≥ 400) and the reason for the error log, so the caller can
-// render its ErrorDocument; otherwise it writes the response and returns
-// the status it sent.
+// path urlPath mapped to. When err is not nil nothing was written: the
+// caller renders status (≥ 400) with its ErrorDocument and logs err.
+// When err is nil the response (possibly a 304 or 416) was written and
+// status is what was sent.
 func Serve(w http.ResponseWriter, r *http.Request, name, urlPath string, opt *Options) (int, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return http.StatusNotFound, ErrNotFound
