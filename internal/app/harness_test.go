@@ -25,7 +25,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "wsgid")
-	cmd := exec.Command("go", "build", "-o", binary, "wsgid/cmd/wsgid")
+	build := []string{"build", "-o", binary}
+	if os.Getenv("WSGID_TEST_RACE") != "" {
+		build = append(build, "-race") // the integration tests against a race-checked server
+	}
+	cmd := exec.Command("go", append(build, "wsgid/cmd/wsgid")...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building wsgid:", err)
@@ -119,6 +123,9 @@ func (in *instance) stop() {
 	case <-time.After(10 * time.Second):
 		in.cmd.Process.Kill()
 		<-done
+	}
+	if out := in.stderr.String(); strings.Contains(out, "DATA RACE") || strings.Contains(out, "panic:") {
+		in.t.Errorf("wsgid reported a race or panic:\n%s", out)
 	}
 }
 
