@@ -56,6 +56,18 @@ func TestFrameworks(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("django 404 page: %d", resp.StatusCode)
 	}
+	// display-name=%{GROUP} shows in ps, as mod_wsgi's does.
+	if comms, _ := filepath.Glob("/proc/[0-9]*/comm"); len(comms) > 0 {
+		found := false
+		for _, c := range comms {
+			if b, err := os.ReadFile(c); err == nil && strings.TrimSpace(string(b)) == "(wsgi:flask)" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no process titled (wsgi:flask)")
+		}
+	}
 }
 
 // TestQuickMode runs "wsgid serve app.py" and "wsgid serve module:callable".

@@ -743,6 +743,8 @@ def main():
             locale.setlocale(locale.LC_ALL, cfg['locale'])
         except Exception:
             pass
+    if cfg.get('display_name'):
+        set_process_title(cfg['display_name'].replace('%{GROUP}', '(wsgi:%s)' % cfg.get('group', '')))
     import site
     for p in reversed(cfg.get('python_path') or []):
         site.addsitedir(p)
@@ -792,6 +794,19 @@ def main():
         t.join()
     w.flush()
     os._exit(0)
+
+
+def set_process_title(name):
+    """display-name=: best effort, as ps shows it (Linux comm is 15 bytes)."""
+    try:
+        if sys.platform.startswith('linux'):
+            with open('/proc/self/comm', 'w') as f:
+                f.write(name[:15])
+        elif 'bsd' in sys.platform:
+            import ctypes
+            ctypes.CDLL(None).setproctitle(b'-%s', name.encode())
+    except Exception:
+        pass
 
 
 class Restricted(object):
