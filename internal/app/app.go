@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -239,6 +240,13 @@ func userGiven(after []string) bool {
 // run starts everything and blocks until a stop signal. ready, if not
 // nil, receives the server once it is listening (tests use it).
 func run(cfg *config.Config, stderr io.Writer, ready chan<- *server.Server) int {
+	if p := os.Getenv("WSGID_CPUPROFILE"); p != "" {
+		// A development aid for bench/: profile the server until it stops.
+		if f, err := os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	logOut, closeLog := openErrorLog(cfg, stderr)
 	defer closeLog()
 	level := errorlog.Level(cfg.LogLevel)

@@ -119,3 +119,33 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncodeDecode is one request's framing on both sides of Go:
+// the REQUEST frame out, a HEADERS+body frame in.
+func BenchmarkEncodeDecode(b *testing.B) {
+	env := AppendPair(AppendPair(AppendPair(nil, "REQUEST_METHOD", "GET"), "PATH_INFO", "/wsgi/sample.py"), "HTTP_HOST", "127.0.0.1:8080")
+	resp := AppendBlockFrame(nil, TypeHeaders, FlagEnd, 1, []byte("200 OK\x00Content-Type\x00text/plain\x00Content-Length\x0077\x00"), make([]byte, 77))
+	var out []byte
+	rd := &repeatReader{data: resp}
+	r := NewReader(rd, 0)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		out = AppendBlockFrame(out[:0], TypeRequest, FlagEnd, uint32(i), env, nil)
+		f, err := r.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		block, _, _ := SplitBlock(f.Payload)
+		ParseResponseHeaders(block, func(k, v []byte) {})
+	}
+}
+
+type repeatReader struct{ data []byte }
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for len(p)-n >= len(r.data) {
+		n += copy(p[n:], r.data)
+	}
+	return n, nil
+}

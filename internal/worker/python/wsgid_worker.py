@@ -19,6 +19,7 @@ import io
 import json
 import os
 import queue
+import re
 import socket
 import struct
 import sys
@@ -38,6 +39,14 @@ T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR = 0x10, 0x11, 0x12, 0x13, 0x1
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 256 << 10
+
+_COND_LOCK = threading.Lock()
+
+# Fast paths for start_response: a match means the value is valid; a
+# miss falls through to the checks that produce mod_wsgi's messages.
+_STATUS_OK = re.compile(r'[0-9]{3} [\x20-\x7e\x80-\xff]*\Z')
+_NAME_OK = re.compile(r'[!-9;-~\x80-\xff]+\Z')
+_VALUE_OK = re.compile(r'[\t\x20-\x7e\x80-\xff]*\Z')
 
 HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
                         'te', 'trailers', 'transfer-encoding', 'upgrade'))
@@ -369,20 +378,21 @@ class Input(object):
         self.req = req
         self.buf = bytearray(body)
         self.eof = complete
-        self.cond = threading.Condition()
         self.waiting = False
 
     def feed(self, data, end):
-        with self.cond:
+        cond = self.req.cond()
+        with cond:
             self.buf += data
             if end:
                 self.eof = True
             self.waiting = False
-            self.cond.notify_all()
+            cond.notify_all()
 
     def _fill(self, want):
         """Ask wsgid for more body and wait until it arrives (or EOF)."""
-        with self.cond:
+        cond = self.req.cond()
+        with cond:
             if self.eof or self.req.cancelled:
                 return False
             if not self.waiting:
@@ -390,7 +400,7 @@ class Input(object):
                 ask = min(max(want, 64 << 10), 1 << 20)
                 self.req.worker.queue_out(frame(T_READ, 0, self.req.stream, U32.pack(ask)), True)
             while self.waiting and not self.eof and not self.req.cancelled:
-                self.cond.wait(1.0)
+                cond.wait(1.0)
             return True
 
     def read(self, size=-1):
@@ -498,25 +508,40 @@ class Request(object):
         self.block = block
         self.input = Input(self, body, complete)
         self.cancelled = False
-        self.window = DEFAULT_WINDOW
-        self.window_cond = threading.Condition()
+        # Response credit is DEFAULT_WINDOW + granted - sent: the reader
+        # thread only adds to granted and the handler only to sent, so
+        # the common case needs no lock (and no Condition is created).
+        self.granted = 0
+        self.sent = 0
+        self._cond = None
         self.status = None
         self.headers = None
         self.sent_headers = False
         self.content_length = None
         self.body_sent = 0
 
+    def cond(self):
+        """The request's Condition, created on first need: most requests
+        never wait for body data or window."""
+        c = self._cond
+        if c is None:
+            with _COND_LOCK:
+                if self._cond is None:
+                    self._cond = threading.Condition()
+                c = self._cond
+        return c
+
     def cancel(self):
         self.cancelled = True
-        with self.window_cond:
-            self.window_cond.notify_all()
-        with self.input.cond:
-            self.input.cond.notify_all()
+        c = self.cond()
+        with c:
+            c.notify_all()
 
     def grant(self, n):
-        with self.window_cond:
-            self.window += n
-            self.window_cond.notify_all()
+        c = self.cond()
+        with c:
+            self.granted += n
+            c.notify_all()
 
     def environ(self, tid, count):
         items = self.block.decode('latin-1').split('\0')
@@ -544,6 +569,26 @@ class Request(object):
                 exc_info = None
         elif self.sent_headers:
             raise RuntimeError('headers have already been sent')
+        if type(status) is str and type(headers) is list and _STATUS_OK.match(status):
+            clen = None
+            for h in headers:
+                if (type(h) is not tuple or len(h) != 2 or type(h[0]) is not str or type(h[1]) is not str
+                        or not _NAME_OK.match(h[0]) or not _VALUE_OK.match(h[1])):
+                    break
+                lname = h[0].lower()
+                if lname in HOP_BY_HOP:
+                    break
+                if lname == 'content-length':
+                    if not h[1].isdigit():
+                        break
+                    clen = int(h[1])
+            else:
+                self.status, self.headers, self.content_length = status, headers, clen
+                return self.write
+        return self._start_response_checked(status, headers)
+
+    def _start_response_checked(self, status, headers):
+        """The slow path: find what is wrong and say it as mod_wsgi does."""
         if not isinstance(status, str):
             raise TypeError('expected unicode object, value of type %s found' % type(status).__name__)
         try:
@@ -613,14 +658,15 @@ class Request(object):
         return data
 
     def _wait_window(self, n):
-        if self.window >= n:
-            self.window -= n
+        if self.sent + n <= DEFAULT_WINDOW + self.granted:
+            self.sent += n
             return
         self.worker.flush()  # never block with replies of others held back
-        with self.window_cond:
-            while self.window < n and not self.cancelled:
-                self.window_cond.wait(1.0)
-            self.window -= n
+        c = self.cond()
+        with c:
+            while self.sent + n > DEFAULT_WINDOW + self.granted and not self.cancelled:
+                c.wait(1.0)
+            self.sent += n
 
     def send(self, data, end):
         """Send body bytes (headers first if not yet sent)."""
