@@ -70,6 +70,9 @@ def application(environ, start_response):
         data = environ['wsgi.input'].read()
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'%d' % len(data)]
+    if path == '/slow':
+        import time
+        time.sleep(0.6)
     if path == '/log':
         environ['wsgi.errors'].write('app says hi\n')
     start_response('200 OK', [('Content-Type', 'text/plain')])
@@ -150,6 +153,24 @@ class WorkerProcess(unittest.TestCase):
             got[s] = payload
         for i in range(1, 17):
             self.assertTrue(got[i].endswith(b'hello /n%d' % i))
+
+    def test_slow_request_does_not_hold_up_others(self):
+        """A slow request run inline loses the reader role: the fast one
+        sent with it in the same batch is answered first."""
+        import time
+        t0 = time.monotonic()
+        self.sock.sendall(request_frame(1, self.env('/slow')) + request_frame(2, self.env('/fast')))
+        order = []
+        while len(order) < 2:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_HEADERS:
+                order.append((s, time.monotonic() - t0))
+        self.assertEqual(order[0][0], 2, order)
+        self.assertLess(order[0][1], 0.4, order)
+        # And the process keeps serving afterwards.
+        self.sock.sendall(request_frame(3, self.env('/after')))
+        status, body, _ = self.response(3)
+        self.assertEqual(body, b'hello /after')
 
     def test_errors_are_500_with_traceback_in_log(self):
         for path in ('/error', '/bad-status', '/hop'):
