@@ -60,6 +60,10 @@ func TestPEP3333(t *testing.T) {
 	if resp.StatusCode != 200 || len(b) != 10000 || !strings.HasPrefix(b, "0123456789") {
 		t.Errorf("file_wrapper: %d, %d bytes", resp.StatusCode, len(b))
 	}
+	resp, b = in.get("/big")
+	if resp.StatusCode != 200 || len(b) != 3<<20 {
+		t.Errorf("3 MiB body: %d, %d bytes", resp.StatusCode, len(b))
+	}
 	resp, b = in.do("HEAD", "/", nil)
 	if resp.StatusCode != 200 || b != "" {
 		t.Errorf("HEAD: %d %q", resp.StatusCode, b)

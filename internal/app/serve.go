@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"wsgid/internal/config"
+	"wsgid/internal/errorlog"
 )
 
 // quickOptions are the flags of "wsgid serve", modelled on
@@ -121,28 +121,20 @@ func quickConfig(q *quickOptions, app string) (*config.Config, error) {
 		}
 	}
 	level := config.LevelWarn
-	if l, ok := parseLevel(q.logLevel); ok {
-		level = l
+	if l, ok := errorlog.ParseLevel(q.logLevel); ok {
+		level = config.LogLevel(l)
 	}
-	docRoot := cwd
-	cfg := &config.Config{
-		File:                  "(wsgid serve)",
-		ServerRoot:            cwd,
-		Listeners:             []config.Listener{{Pos: "--host/--port", Addr: net.JoinHostPort(q.host, strconv.Itoa(q.port)), Proto: "http"}},
-		LogLevel:              level,
-		Timeout:               60 * time.Second,
-		KeepAlive:             true,
-		KeepAliveTimeout:      5 * time.Second,
-		MaxKeepAliveRequests:  100,
-		LimitRequestFields:    100,
-		LimitRequestFieldSize: 8190,
-		LimitRequestLine:      8190,
-		ServerTokens:          "Full",
-		Modules:               map[string]bool{"wsgi_module": true},
-		Python:                config.Python{PythonExecutable: q.python, Path: append([]string{cwd}, q.pythonPath...), ReloadOnChanges: q.reload},
-	}
+	cfg := config.Defaults(cwd)
+	cfg.File = "(wsgid serve)"
+	cfg.ErrorLog = "" // standard error
+	cfg.Listeners = []config.Listener{{Pos: "--host/--port", Addr: net.JoinHostPort(q.host, strconv.Itoa(q.port)), Proto: "http"}}
+	cfg.LogLevel = level
+	cfg.Modules["mod_wsgi"] = true
+	cfg.Python.PythonExecutable = q.python
+	cfg.Python.Path = append([]string{cwd}, q.pythonPath...)
+	cfg.Python.ReloadOnChanges = q.reload
 	granted := &config.Authz{Kind: config.AuthzRequire, Provider: "all", Args: []string{"granted"}, Pos: "wsgid serve"}
-	main := &config.Host{Pos: "wsgid serve", ServerName: q.host, DocumentRoot: docRoot, Dir: &config.PerDir{}}
+	main := &config.Host{Pos: "wsgid serve", ServerName: q.host, DocumentRoot: cwd, Dir: &config.PerDir{}}
 	for _, a := range q.aliases {
 		dir, err := filepath.Abs(a[1])
 		if err != nil {
@@ -170,13 +162,4 @@ func quickConfig(q *quickOptions, app string) (*config.Config, error) {
 	pg := "wsgid-serve"
 	main.Dir.WSGI.ProcessGroup = &pg
 	return cfg, nil
-}
-
-func parseLevel(s string) (config.LogLevel, bool) {
-	for i, n := range []string{"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"} {
-		if strings.EqualFold(s, n) {
-			return config.LogLevel(i), true
-		}
-	}
-	return 0, false
 }

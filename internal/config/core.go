@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"wsgid/internal/errorlog"
 	"wsgid/internal/httpdconf"
 )
 
@@ -379,17 +380,10 @@ func registerCore() {
 	reg("mod_version", "<IfVersion>", CtxAny, Supported, "compared against 2.4.62", ifVersionFn)
 }
 
+// parseLevel reads a LogLevel word; the levels are errorlog's.
 func parseLevel(s string) (LogLevel, bool) {
-	s = strings.ToLower(s)
-	if strings.HasPrefix(s, "trace") {
-		return LevelTrace, true
-	}
-	for i, n := range []string{"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"} {
-		if n == s {
-			return LogLevel(i), true
-		}
-	}
-	return 0, false
+	l, ok := errorlog.ParseLevel(s)
+	return LogLevel(l), ok
 }
 
 var optionNames = map[string]Opt{

@@ -70,6 +70,9 @@ def application(environ, start_response):
         data = environ['wsgi.input'].read()
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'%d' % len(data)]
+    if path == '/big':
+        start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+        return [b'x' * (1 << 20)]
     if path == '/slow':
         import time
         time.sleep(0.6)
@@ -171,6 +174,27 @@ class WorkerProcess(unittest.TestCase):
         self.sock.sendall(request_frame(3, self.env('/after')))
         status, body, _ = self.response(3)
         self.assertEqual(body, b'hello /after')
+
+    def test_big_body_waits_for_window(self):
+        """A 1 MiB body goes out in window-sized pieces as credit comes."""
+        self.sock.sendall(request_frame(5, self.env('/big')))
+        got, granted, done = 0, 0, False
+        while not done:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_LOG:
+                continue
+            self.assertEqual(s, 5)
+            n = len(payload)
+            if t == w.T_HEADERS:
+                n -= 4 + struct.unpack_from('<I', payload)[0]
+            got += n
+            # Never more outstanding than the window allows.
+            self.assertLessEqual(got - granted, w.DEFAULT_WINDOW)
+            if n:
+                granted += n
+                self.sock.sendall(w.frame(w.T_WINDOW, 0, 5, struct.pack('<I', n)))
+            done = bool(f & w.F_END)
+        self.assertEqual(got, 1 << 20)
 
     def test_errors_are_500_with_traceback_in_log(self):
         for path in ('/error', '/bad-status', '/hop'):

@@ -281,16 +281,18 @@ class Worker(object):
     # itself. So while applications answer quickly, the reader thread runs
     # the requests of a batch itself and sends all their replies at once
     # (the regime measured at a few microseconds per request). A request
-    # that runs long (> INLINE_SLOW) turns this off for INLINE_PAUSE, so
-    # slow applications go back to the thread pool and do not hold up the
+    # that runs long (> INLINE_SLOW) hands the reader role to a new thread
+    # (watch_inline) and turns inlining off for INLINE_PAUSE, so slow
+    # applications go back to the thread pool and do not hold up the
     # connection. A request running inline that must wait for response
     # window pumps the socket itself (pump), so it cannot deadlock.
 
     # An inline request running longer than INLINE_SLOW loses the reader
-    # role (checked every INLINE_SLOW/4) and pauses inlining for
-    # INLINE_PAUSE. Wall-clock on a busy machine: generous on purpose.
+    # role (checked every INLINE_SLOW/4), and inlining pauses for
+    # INLINE_PAUSE so that a slow application is not taken over again and
+    # again. Wall-clock on a busy machine: generous on purpose.
     INLINE_SLOW = 0.02
-    INLINE_PAUSE = 10.0
+    INLINE_PAUSE = 1.0
 
     def inline_allowed(self):
         return (not self.pumping and not self.shutting_down and time.monotonic() >= self.inline_paused_until
@@ -313,7 +315,7 @@ class Worker(object):
                     break
                 req = self.inline.pop(0)
                 self.inline_busy += 1
-                self.inline_started = t0 = time.monotonic()
+                self.inline_started = time.monotonic()
             ran = True
             self.total_requests += 1
             self.inline_count += 1
@@ -326,8 +328,6 @@ class Worker(object):
                     self.streams.pop(req.stream, None)
                     self.inline_busy -= 1
                     self.inline_started = 0.0
-            if time.monotonic() - t0 > self.INLINE_SLOW:
-                self.inline_paused_until = time.monotonic() + self.INLINE_PAUSE
         if ran:
             self.flush()
 
@@ -803,40 +803,50 @@ class Request(object):
                 data = data[:max(room, 0)]
         return data
 
-    def _wait_window(self, n):
-        if self.sent + n <= DEFAULT_WINDOW + self.granted:
-            self.sent += n
-            return
+    def _credit(self):
+        return DEFAULT_WINDOW + self.granted - self.sent
+
+    def _wait_credit(self):
+        """Block until some response window is free (or the client left)."""
         self.worker.flush()  # never block with replies of others held back
+        ready = lambda: self._credit() > 0 or self.cancelled
         if threading.get_ident() == self.worker.reader_ident:
             # Running inline: nobody else reads the socket, so read it here.
-            if self.worker.pump(lambda: self.sent + n <= DEFAULT_WINDOW + self.granted or self.cancelled):
-                self.sent += n
+            if self.worker.pump(ready):
                 return
         c = self.cond()
         with c:
-            while self.sent + n > DEFAULT_WINDOW + self.granted and not self.cancelled:
+            while not ready():
                 c.wait(1.0)
-            self.sent += n
 
     def send(self, data, end):
-        """Send body bytes (headers first if not yet sent)."""
+        """Send body bytes (headers first if not yet sent), in pieces no
+        larger than the window wsgid has granted."""
         if self.cancelled:
             raise ClientGone('client connection closed')
         data = self._trim(data)
-        if not self.sent_headers:
-            if self.status is None:
-                raise RuntimeError('response has not been started')
-            self.sent_headers = True
-            self._wait_window(len(data))
-            self.body_sent += len(data)
-            self.worker.queue_out(block_frame(T_HEADERS, F_END if end else 0, self.stream, self.header_block(), data), False)
-            return
-        if not data and not end:
-            return
-        self._wait_window(len(data))
-        self.body_sent += len(data)
-        self.worker.queue_out(frame(T_DATA, F_END if end else 0, self.stream, data), False)
+        if not self.sent_headers and self.status is None:
+            raise RuntimeError('response has not been started')
+        while True:
+            credit = self._credit()
+            if len(data) > credit:
+                if credit <= 0:
+                    self._wait_credit()
+                    if self.cancelled:
+                        raise ClientGone('client connection closed')
+                    continue
+                chunk, data, last = data[:credit], data[credit:], False
+            else:
+                chunk, data, last = data, b'', end
+            self.sent += len(chunk)
+            self.body_sent += len(chunk)
+            if not self.sent_headers:
+                self.sent_headers = True
+                self.worker.queue_out(block_frame(T_HEADERS, F_END if last else 0, self.stream, self.header_block(), chunk), False)
+            elif chunk or last:
+                self.worker.queue_out(frame(T_DATA, F_END if last else 0, self.stream, chunk), False)
+            if not data:
+                return
 
     def write(self, data):
         if not isinstance(data, (bytes, bytearray)):

@@ -65,6 +65,8 @@ def raw(environ, start_response):
         os.unlink(name)
         start_response('200 OK', [('Content-Type', 'application/octet-stream')])
         return environ['wsgi.file_wrapper'](f, 4096)
+    elif path == '/big':
+        body = b'y' * (3 << 20)  # above the response window: sent as credit comes
     elif path == '/short':
         start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '100')])
         return [b'only ten b']
