@@ -192,11 +192,15 @@ type PerDir struct {
 	AddCharsets       map[string]string // AddCharset (ignored on output, parsed)
 	AddDefaultCharset *string           // AddDefaultCharset; "" = Off
 
-	DirectoryIndex []string       // DirectoryIndex; nil = not set, ["disabled"] = off
-	DirectorySlash *bool          // DirectorySlash; default On
-	IndexIgnore    []string       // IndexIgnore patterns (added to)
-	AcceptPathInfo *string        // On|Off|Default
-	ErrorDocuments map[int]string // status -> "/local/path", "http://…" or "text…" (text has leading quote stripped and a marker '"' prefix kept)
+	DirectoryIndex []string // DirectoryIndex; nil = not set, ["disabled"] = off
+	DirectorySlash *bool    // DirectorySlash; default On
+	IndexIgnore    []string // IndexIgnore patterns (added to)
+	AcceptPathInfo *string  // On|Off|Default
+	// UseCanonicalName: "off" (default) takes SERVER_NAME/SERVER_PORT
+	// from the Host header, "on" from ServerName; "dns" is read as "off"
+	// (wsgid makes no DNS lookups).
+	UseCanonicalName *string
+	ErrorDocuments   map[int]string // status -> "/local/path", "http://…" or "text…" (text has leading quote stripped and a marker '"' prefix kept)
 
 	SetEnv   map[string]string // SetEnv
 	UnsetEnv []string          // UnsetEnv

@@ -148,6 +148,22 @@ func registerCore() {
 		st.host.ServerAliases = append(st.host.ServerAliases, d.Args...)
 		return nil
 	})
+	reg("core", "UseCanonicalName", CtxAny, Partial, "DNS is read as Off: wsgid makes no DNS lookups", func(st *state, d *httpdconf.Directive) error {
+		if err := nargs(d, 1, 1); err != nil {
+			return err
+		}
+		v := strings.ToLower(d.Args[0])
+		switch v {
+		case "dns":
+			st.warn(d, "UseCanonicalName DNS: wsgid makes no DNS lookups; treated as Off")
+			v = "off"
+		case "on", "off":
+		default:
+			return d.Errorf("UseCanonicalName must be On, Off or DNS")
+		}
+		st.dir.UseCanonicalName = &v
+		return nil
+	})
 	reg("core", "ServerAdmin", CtxSrv, Supported, "", func(st *state, d *httpdconf.Directive) error {
 		if err := nargs(d, 1, 1); err != nil {
 			return err
@@ -334,7 +350,7 @@ func registerCore() {
 	reg("core", "<Limit>", CtxAny, Partial, "only Require, Order, Allow and Deny inside, applied to every method (stricter than Apache)", limitFn)
 	reg("core", "<LimitExcept>", CtxAny, Partial, "only Require, Order, Allow and Deny inside, applied to every method (stricter than Apache)", limitFn)
 	ignore("core", CtxAny, "no effect in wsgid", "AccessFileName", "HostnameLookups", "EnableSendfile", "EnableMMAP",
-		"UseCanonicalName", "UseCanonicalPhysicalPort", "FileETag", "ContentDigest", "Mutex", "DefaultRuntimeDir",
+		"UseCanonicalPhysicalPort", "FileETag", "ContentDigest", "Mutex", "DefaultRuntimeDir",
 		"LimitXMLRequestBody", "LimitInternalRecursion", "TraceEnable", "ServerLimit", "ThreadLimit",
 		"StartServers", "MinSpareServers", "MaxSpareServers", "MaxRequestWorkers", "MaxClients",
 		"MaxConnectionsPerChild", "MaxRequestsPerChild", "ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads",

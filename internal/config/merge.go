@@ -36,32 +36,16 @@ func MergeDir(outer, inner *PerDir) *PerDir {
 	if inner.AllowOverride != nil {
 		m.AllowOverride = inner.AllowOverride
 	}
-	if inner.Authz != nil {
-		switch {
-		case outer.Authz == nil || inner.AuthMerging == "" || inner.AuthMerging == "off":
-			m.Authz = inner.Authz
-		case inner.AuthMerging == "and":
-			m.Authz = &Authz{Pos: inner.Authz.Pos, Kind: AuthzAll, Children: []*Authz{outer.Authz, inner.Authz}}
-		default:
-			m.Authz = &Authz{Pos: inner.Authz.Pos, Kind: AuthzAny, Children: []*Authz{outer.Authz, inner.Authz}}
-		}
-	}
+	m.Authz = mergeAuthz(outer.Authz, inner.Authz, inner.AuthMerging)
 	if inner.AuthMerging != "" {
 		m.AuthMerging = inner.AuthMerging
 	}
 	if inner.Access != nil {
-		a := *inner.Access
-		if outer.Access != nil {
-			// mod_access_compat replaces Allow/Deny lists set in the
-			// inner scope and keeps the outer ones otherwise.
-			if len(a.Allow) == 0 {
-				a.Allow = outer.Access.Allow
-			}
-			if len(a.Deny) == 0 {
-				a.Deny = outer.Access.Deny
-			}
-		}
-		m.Access = &a
+		// mod_access_compat has no merge function, so Apache's default
+		// applies: a scope that writes any of Order, Allow, Deny or
+		// Satisfy replaces the inherited settings entirely (the ones it
+		// leaves out take their defaults); one that writes none inherits.
+		m.Access = inner.Access
 	}
 	if inner.Handler != nil {
 		m.Handler = inner.Handler
@@ -84,6 +68,9 @@ func MergeDir(outer, inner *PerDir) *PerDir {
 	}
 	if inner.DirectoryIndex != nil {
 		m.DirectoryIndex = inner.DirectoryIndex
+	}
+	if inner.UseCanonicalName != nil {
+		m.UseCanonicalName = inner.UseCanonicalName
 	}
 	if inner.DirectorySlash != nil {
 		m.DirectorySlash = inner.DirectorySlash
@@ -166,4 +153,34 @@ func mergeWSGI(o, i WSGIDir) WSGIDir {
 		o.RestrictProcess = i.RestrictProcess
 	}
 	return o
+}
+
+// mergeAuthz merges an inner scope's Require tree onto the outer one as
+// mod_authz_core does. mode is the inner scope's AuthMerging ("" when it
+// is not written there): unwritten, an inner tree replaces the outer one
+// and no inner tree inherits it; Off replaces even with no inner tree, so
+// "AuthMerging Off" alone lifts inherited restrictions; And/Or combine
+// both trees in a <RequireAll>/<RequireAny>, leaving out a missing side.
+// The result shares nodes with its arguments, which are not modified.
+func mergeAuthz(outer, inner *Authz, mode string) *Authz {
+	switch mode {
+	case "off":
+		return inner
+	case "and", "or":
+		if inner == nil {
+			return outer
+		}
+		if outer == nil {
+			return inner
+		}
+		kind := AuthzAny
+		if mode == "and" {
+			kind = AuthzAll
+		}
+		return &Authz{Pos: inner.Pos, Kind: kind, Children: []*Authz{outer, inner}}
+	}
+	if inner == nil {
+		return outer
+	}
+	return inner
 }

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"wsgid/internal/accesslog"
 	"wsgid/internal/config"
 	"wsgid/internal/errorlog"
+	"wsgid/internal/errorpage"
 	"wsgid/internal/mime"
 	"wsgid/internal/route"
 	"wsgid/internal/static"
@@ -320,6 +322,9 @@ func (s *Server) serveStatic(rw *responseWriter, r *http.Request, h *hostRuntime
 	}
 	so := *dv.static // shared by concurrent requests: set Root on a copy
 	so.Root = res.ContextFS
+	if res.IsDir {
+		so.URLBase = selfURL(r, h, res.Eff.Dir)
+	}
 	if status, err := static.Serve(rw, r, res.Filename, res.URLPath, &so); err != nil {
 		s.error(rw, r, h, res, status, err.Error())
 	}
@@ -344,6 +349,12 @@ func escapeURLPath(p string) string {
 func (s *Server) serveWSGI(rw *responseWriter, r *http.Request, h *hostRuntime, res *route.Result, dv *derived) {
 	d := res.Eff.Dir
 	scriptAliased := res.Mapped != nil && res.Mapped.Kind == config.MapWSGI
+	if res.IsDir && res.PathInfo == "" && !strings.HasSuffix(res.URLPath, "/") && (d.DirectorySlash == nil || *d.DirectorySlash) {
+		// mod_dir's fixup runs before any handler, wsgi-script included.
+		rw.serverError = true
+		static.RedirectSlash(rw, r, selfURL(r, h, d), res.URLPath)
+		return
+	}
 	if !scriptAliased && res.Eff.Options&config.OptExecCGI == 0 {
 		s.error(rw, r, h, res, http.StatusForbidden, "Options ExecCGI is off in this directory: "+res.Filename)
 		return
@@ -381,7 +392,8 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 		PathInfo:            res.PathInfo,
 		Handler:             res.Handler,
 		ScriptReloading:     true,
-		ServerName:          h.serverName,
+		ServerName:          serverName(r, h, d),
+		ServerPort:          strconv.Itoa(serverPort(r, h, d)),
 		ServerAdmin:         h.cfg.ServerAdmin,
 		ServerSoftware:      s.software,
 		DocumentRoot:        h.router.DocumentRoot,
@@ -391,8 +403,23 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 	if t.ServerAdmin == "" {
 		t.ServerAdmin = s.cfg.Main.ServerAdmin
 	}
-	if h.cfg.ServerPort != 0 {
-		t.ServerPort = fmt.Sprint(h.cfg.ServerPort)
+	if t.ServerAdmin == "" {
+		t.ServerAdmin = "[no address given]" // Apache's placeholder
+	}
+	if res.PathInfo != "" {
+		// PATH_TRANSLATED, as Apache's ap_add_cgi_vars: PATH_INFO mapped
+		// as if it were a URL (a sub-request through the aliases and
+		// DocumentRoot), plus whatever of it was left as path info there.
+		// A directory URL is mapped on by mod_dir to its index file.
+		if sub := h.router.Route(escapeURLPath(res.PathInfo)); sub.Kind == route.KindStatic || sub.Kind == route.KindWSGI {
+			t.PathTranslated = sub.Filename + sub.PathInfo
+			if sub.IsDir && sub.PathInfo == "" && strings.HasSuffix(res.PathInfo, "/") {
+				t.PathTranslated += "/"
+				if idx, ok := static.FindIndex(sub.Filename, &static.Options{DirectoryIndex: sub.Eff.Dir.DirectoryIndex}); ok {
+					t.PathTranslated += idx
+				}
+			}
+		}
 	}
 	if wd.CallableObject != nil {
 		t.Callable = *wd.CallableObject
@@ -462,7 +489,7 @@ func expandGroup(v string, r *http.Request, h *hostRuntime, t *wsgi.Target, env 
 	case v == "%{GLOBAL}" || v == "":
 		return v
 	case v == "%{SERVER}":
-		return serverWithPort(h.serverName, r)
+		return withPort(h.serverName, t.ServerPort)
 	case v == "%{HOST}":
 		host := r.Host
 		if hn, _, err := net.SplitHostPort(host); err == nil {
@@ -471,9 +498,9 @@ func expandGroup(v string, r *http.Request, h *hostRuntime, t *wsgi.Target, env 
 		if host == "" {
 			host = h.serverName
 		}
-		return serverWithPort(host, r)
+		return withPort(strings.ToLower(host), t.ServerPort)
 	case v == "%{RESOURCE}":
-		return serverWithPort(h.serverName, r) + "|" + strings.ToLower(t.ScriptName)
+		return withPort(h.serverName, t.ServerPort) + "|" + strings.ToLower(t.ScriptName)
 	case strings.HasPrefix(v, "%{ENV:") && strings.HasSuffix(v, "}"):
 		x := env(v[6 : len(v)-1])
 		if x == "" {
@@ -486,15 +513,67 @@ func expandGroup(v string, r *http.Request, h *hostRuntime, t *wsgi.Target, env 
 
 // serverWithPort appends ":port" unless the port is 80 or 443, as
 // mod_wsgi names application groups.
-func serverWithPort(name string, r *http.Request) string {
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if ap, err := netip.ParseAddrPort(la.String()); err == nil {
-			if p := ap.Port(); p != 80 && p != 443 {
-				return fmt.Sprintf("%s:%d", name, p)
+// selfURL is the scheme, host and port of absolute URLs the server makes
+// for itself (Apache's ap_construct_url), per UseCanonicalName.
+func selfURL(r *http.Request, h *hostRuntime, d *config.PerDir) string {
+	scheme, def := "http://", 80
+	if r.TLS != nil {
+		scheme, def = "https://", 443
+	}
+	name := serverName(r, h, d)
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
+	}
+	if p := serverPort(r, h, d); p != def {
+		return scheme + name + ":" + strconv.Itoa(p)
+	}
+	return scheme + name
+}
+
+// withPort is mod_wsgi's "name:port" for group names: the port is left
+// out when it is 80 or 443.
+func withPort(name, port string) string {
+	if port == "80" || port == "443" || port == "" {
+		return name
+	}
+	return name + ":" + port
+}
+
+// serverName is SERVER_NAME as Apache's ap_get_server_name gives it: with
+// UseCanonicalName Off (the default) the Host header's host, lowercased;
+// with On, or when the request has no Host, the ServerName.
+func serverName(r *http.Request, h *hostRuntime, d *config.PerDir) string {
+	if d.UseCanonicalName == nil || *d.UseCanonicalName != "on" {
+		host := r.Host
+		if hn, _, err := net.SplitHostPort(host); err == nil {
+			host = hn
+		}
+		if host != "" {
+			return strings.ToLower(strings.Trim(host, "[]"))
+		}
+	}
+	return h.serverName
+}
+
+// serverPort is SERVER_PORT as Apache's ap_get_server_port gives it (with
+// UseCanonicalPhysicalPort Off): with UseCanonicalName Off the Host
+// header's port when it names one, then ServerName's port, then the
+// scheme's default port: never the port the connection arrived on.
+func serverPort(r *http.Request, h *hostRuntime, d *config.PerDir) int {
+	if d.UseCanonicalName == nil || *d.UseCanonicalName != "on" {
+		if _, p, err := net.SplitHostPort(r.Host); err == nil {
+			if n, err := strconv.Atoi(p); err == nil && n > 0 && n < 65536 {
+				return n
 			}
 		}
 	}
-	return name
+	if h.cfg.ServerPort != 0 {
+		return h.cfg.ServerPort
+	}
+	if r.TLS != nil {
+		return 443
+	}
+	return 80
 }
 
 // error answers status with the configured ErrorDocument or Apache's
@@ -544,15 +623,9 @@ func (s *Server) error(rw *responseWriter, r *http.Request, h *hostRuntime, res 
 			}
 		}
 	}
-	body := defaultErrorPage(status, hdr.Get("Location"))
-	hdr.Set("Content-Type", "text/html; charset=iso-8859-1")
-	hdr.Set("Content-Length", fmt.Sprint(len(body)))
 	hdr.Del("Last-Modified")
 	hdr.Del("ETag")
-	rw.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		rw.Write(body)
-	}
+	errorpage.Write(rw, r, status, hdr.Get("Location"))
 }
 
 func (s *Server) errorDocument(h *hostRuntime, res *route.Result, status int) string {

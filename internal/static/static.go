@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 
+	"wsgid/internal/errorpage"
 	"wsgid/internal/mime"
 )
 
@@ -31,6 +32,7 @@ type Options struct {
 	SymLinksIfOwnerMatch bool     // Options SymLinksIfOwnerMatch
 	DirectoryIndex       []string // DirectoryIndex; nil = index.html; ["disabled"] = none
 	DirectorySlash       bool     // DirectorySlash (default On)
+	URLBase              string   // "scheme://host:port" of the DirectorySlash redirect; "" = relative
 	IndexIgnore          []string // IndexIgnore patterns
 	Types                *mime.Table
 	ForceType            string // ForceType
@@ -200,21 +202,25 @@ func owner(fi os.FileInfo) int64 {
 	return -1
 }
 
+// RedirectSlash answers mod_dir's DirectorySlash redirect: 301 to the
+// directory's URL with the trailing slash, keeping the query string, so
+// that relative links in the index resolve inside the directory. base is
+// the scheme, host and port of the absolute Location Apache sends; ""
+// gives a relative one.
+func RedirectSlash(w http.ResponseWriter, r *http.Request, base, urlPath string) {
+	u := base + (&url.URL{Path: urlPath + "/"}).EscapedPath()
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	errorpage.Write(w, r, http.StatusMovedPermanently, u)
+}
+
 func serveDir(w http.ResponseWriter, r *http.Request, name, urlPath string, opt *Options) (int, error) {
 	if !strings.HasSuffix(urlPath, "/") {
 		if !opt.DirectorySlash {
 			return http.StatusForbidden, fmt.Errorf("%w: %s", ErrNoIndex, name)
 		}
-		u := (&url.URL{Path: urlPath + "/"}).EscapedPath()
-		if r.URL.RawQuery != "" {
-			u += "?" + r.URL.RawQuery
-		}
-		w.Header().Set("Location", u)
-		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
-		w.WriteHeader(http.StatusMovedPermanently)
-		if r.Method != http.MethodHead {
-			fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>301 Moved Permanently</title>\n</head><body>\n<h1>Moved Permanently</h1>\n<p>The document has moved <a href=\"%s\">here</a>.</p>\n</body></html>\n", html.EscapeString(u))
-		}
+		RedirectSlash(w, r, opt.URLBase, urlPath)
 		return http.StatusMovedPermanently, nil
 	}
 	if idx, ok := FindIndex(name, opt); ok {

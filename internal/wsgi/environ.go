@@ -154,6 +154,14 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 	e.b = append(e.b, "mod_wsgi.request_start\x00"...)
 	e.b = strconv.AppendInt(e.b, start.UnixMicro(), 10)
 	e.b = append(e.b, 0)
+	if t.ProcessGroup != "" {
+		// mod_wsgi's daemon-mode keys: when the request was queued for
+		// a worker (wsgid queues as it accepts), one connection to the
+		// daemon per request, no restarts of that connection.
+		e.b = append(e.b, "mod_wsgi.queue_start\x00"...)
+		e.b = strconv.AppendInt(e.b, start.UnixMicro(), 10)
+		e.b = append(e.b, "\x00mod_wsgi.daemon_connects\x001\x00mod_wsgi.daemon_restarts\x000\x00"...)
+	}
 	if t.Module != "" {
 		e.add("wsgid.module", t.Module)
 	}

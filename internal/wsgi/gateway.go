@@ -250,8 +250,10 @@ func (rs *relay) headers(block []byte) bool {
 	}
 	rs.status = code
 	rs.noBody = rs.r.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // as Apache: no type unless the app gave one (no sniffing)
+	if _, ok := h["Content-Type"]; !ok || code == http.StatusNoContent {
+		// As Apache: no type unless the app gave one (no sniffing),
+		// and none at all on a 204, which has no content to describe.
+		h["Content-Type"] = nil
 	}
 	return true
 }

@@ -114,6 +114,10 @@ class Worker(object):
             'wsgi.file_wrapper': FileWrapper,
             'wsgi.input_terminated': True,
             'mod_wsgi.version': (5, 0, 0),
+            # mod_wsgi's informational flags, at Apache's defaults
+            # (WSGIEnableSendfile Off; no WSGIIgnoreActivity).
+            'mod_wsgi.enable_sendfile': '0',
+            'mod_wsgi.ignore_activity': '0',
             'apache.version': (2, 4, 62),
         }
         self.inline = []              # requests the reader thread runs itself
@@ -701,6 +705,12 @@ class Request(object):
         env['mod_wsgi.total_requests'] = self.worker.total_requests
         env['mod_wsgi.thread_id'] = tid
         env['mod_wsgi.thread_requests'] = count
+        # When the application was entered, in microseconds, as mod_wsgi;
+        # in a daemon group (mod_wsgi daemon mode) also daemon_start.
+        now = str(int(time.time() * 1000000))
+        env['mod_wsgi.script_start'] = now
+        if env.get('mod_wsgi.process_group'):
+            env['mod_wsgi.daemon_start'] = now
         return env
 
     # start_response with mod_wsgi's validation and messages.

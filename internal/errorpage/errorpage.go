@@ -1,4 +1,9 @@
-package server
+// Package errorpage renders the error and redirect pages the server writes
+// itself, in the words and markup of Apache httpd 2.4's built-in ones, so
+// that clients and monitoring that look for them see what they expect.
+// A page never contains request data other than the escaped redirect
+// target.
+package errorpage
 
 import (
 	"html"
@@ -6,9 +11,8 @@ import (
 	"strconv"
 )
 
-// errorText is the body text Apache's default error pages use, so clients
-// and monitoring that look for them see the same words.
-var errorText = map[int]string{
+// text is the sentence Apache's default page gives per status.
+var text = map[int]string{
 	400: "Your browser sent a request that this server could not understand.",
 	401: "This server could not verify that you are authorized to access the document requested.",
 	403: "You don't have permission to access this resource.",
@@ -26,26 +30,46 @@ var errorText = map[int]string{
 	504: "The gateway did not receive a timely response from the upstream server or application.",
 }
 
-// defaultErrorPage renders Apache's built-in error document for status.
-// It never includes request data other than the escaped redirect target.
-func defaultErrorPage(status int, location string) []byte {
-	title := strconv.Itoa(status) + " " + http.StatusText(status)
+// ContentType is the type of every page, as Apache sends it.
+const ContentType = "text/html; charset=iso-8859-1"
+
+// Body renders the page for status. For a 3xx status, location is the
+// redirect target the page links to.
+func Body(status int, location string) []byte {
+	reason := http.StatusText(status)
 	b := make([]byte, 0, 400)
-	b = append(b, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>"...)
-	b = append(b, title...)
+	b = append(b, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>"...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, reason...)
 	b = append(b, "</title>\n</head><body>\n<h1>"...)
-	b = append(b, http.StatusText(status)...)
+	b = append(b, reason...)
 	b = append(b, "</h1>\n"...)
 	switch {
 	case status >= 300 && status < 400 && location != "":
 		b = append(b, "<p>The document has moved <a href=\""...)
 		b = append(b, html.EscapeString(location)...)
 		b = append(b, "\">here</a>.</p>\n"...)
-	case errorText[status] != "":
+	case text[status] != "":
 		b = append(b, "<p>"...)
-		b = append(b, errorText[status]...)
+		b = append(b, text[status]...)
 		b = append(b, "</p>\n"...)
 	}
-	b = append(b, "</body></html>\n"...)
-	return b
+	return append(b, "</body></html>\n"...)
+}
+
+// Write answers status with its page (a HEAD gets the headers only). For
+// a 3xx status it also sets Location.
+func Write(w http.ResponseWriter, r *http.Request, status int, location string) {
+	body := Body(status, location)
+	h := w.Header()
+	if location != "" && status >= 300 && status < 400 {
+		h.Set("Location", location)
+	}
+	h.Set("Content-Type", ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }

@@ -1,0 +1,3 @@
+def application(e, s):
+    s("200 OK", [("Content-Type", "text/plain")])
+    return [b"no exec"]
