@@ -23,6 +23,7 @@ import (
 	"wsgid/internal/config"
 	"wsgid/internal/errorlog"
 	"wsgid/internal/errorpage"
+	"wsgid/internal/listener"
 	"wsgid/internal/mime"
 	"wsgid/internal/route"
 	"wsgid/internal/static"
@@ -49,6 +50,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	serving sync.WaitGroup // http.Server.Serve loops still accepting
+	fresh   listener.Fresh // accepted connections Shutdown waits for
 }
 
 // hostRuntime is a configured host with its router and logs.
@@ -694,6 +698,14 @@ func (s *Server) Listen() error {
 	return nil
 }
 
+// UseListeners makes the server serve on ls instead of opening the
+// configuration's Listen addresses: the caller owns the sockets, for
+// example to keep them open across a reload (package listener). Call it
+// instead of Listen, before Serve; Shutdown closes ls.
+func (s *Server) UseListeners(ls []net.Listener) {
+	s.listeners = ls
+}
+
 // Addrs returns the bound listener addresses (useful with port 0).
 func (s *Server) Addrs() []net.Addr {
 	out := make([]net.Addr, len(s.listeners))
@@ -715,9 +727,14 @@ func (s *Server) Serve() error {
 	cfg := s.cfg
 	errc := make(chan error, len(s.listeners))
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	for _, ln := range s.listeners {
 		hs := &http.Server{
 			Handler:           s,
+			ConnState:         s.fresh.ConnState,
 			ReadHeaderTimeout: min(cfg.Timeout, 20*time.Second),
 			IdleTimeout:       cfg.KeepAliveTimeout,
 			MaxHeaderBytes:    max(cfg.LimitRequestFieldSize, 1024) * max(cfg.LimitRequestFields, 1),
@@ -734,34 +751,58 @@ func (s *Server) Serve() error {
 		p.SetUnencryptedHTTP2(true)
 		hs.Protocols = p
 		s.servers = append(s.servers, hs)
-		go func(ln net.Listener) { errc <- hs.Serve(ln) }(ln)
+		s.serving.Add(1)
+		go func(ln net.Listener) {
+			defer s.serving.Done()
+			errc <- hs.Serve(ln)
+		}(ln)
 	}
 	n := len(s.servers)
 	s.mu.Unlock()
 	var first error
 	for i := 0; i < n; i++ {
-		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && first == nil {
+		if err := <-errc; err != nil && !s.closedErr(err) && first == nil {
 			first = err
 		}
 	}
 	return first
 }
 
+// closedErr reports whether err is what Serve and Shutdown see once
+// Shutdown has closed the listeners.
+func (s *Server) closedErr(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Is(err, http.ErrServerClosed) || s.closed && errors.Is(err, net.ErrClosed)
+}
+
 // Shutdown stops accepting, waits for in-flight requests until ctx ends,
-// then closes the access logs.
+// then closes the connections still open and the access logs.
+//
+// A connection accepted before Shutdown is served: Shutdown first closes
+// the listeners and waits until every accepted connection has sent its
+// first request (or ctx ends), because http.Server.Shutdown closes,
+// unanswered, a connection whose request it reads after it began. Idle
+// keep-alive connections are then closed, as Apache's graceful stop does.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	servers := s.servers
 	s.closed = true
+	s.closeListeners()
 	s.mu.Unlock()
+	// Once the accept loops have returned, every accepted connection is
+	// known to fresh.
+	s.serving.Wait()
+	s.fresh.Wait(ctx)
 	var first error
 	for _, hs := range servers {
-		if err := hs.Shutdown(ctx); err != nil && first == nil {
+		err := hs.Shutdown(ctx)
+		if err != nil && ctx.Err() != nil {
+			hs.Close()
+		}
+		if err != nil && !s.closedErr(err) && first == nil {
 			first = err
 		}
-	}
-	if len(servers) == 0 {
-		s.closeListeners()
 	}
 	for _, l := range s.logs {
 		l.Close()
