@@ -107,6 +107,21 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 		if d.ShutdownTimeout > 0 {
 			gc.ShutdownTimeout = d.ShutdownTimeout
 		}
+		gc.MaximumRequests = d.MaximumRequests
+		gc.RestartInterval = d.RestartInterval
+		gc.InactivityTimeout = d.InactivityTimeout
+		gc.RequestTimeout = d.RequestTimeout
+		gc.GracefulTimeout = d.GracefulTimeout
+		gc.EvictionTimeout = d.EvictionTimeout
+		gc.DeadlockTimeout = d.DeadlockTimeout
+		gc.MemoryLimit = d.MemoryLimit
+		gc.CPUTimeLimit = d.CPUTimeLimit
+		gc.Umask = d.Umask
+		gc.CPUPriority = d.CPUPriority
+		gc.StackSize = d.StackSize
+		gc.VirtualMemoryLimit = d.VirtualMemoryLimit
+		gc.ScriptUser, gc.ScriptGroup = d.ScriptUser, d.ScriptGroup
+		gc.SendBufferSize, gc.ReceiveBufferSize = d.SendBufferSize, d.ReceiveBufferSize
 		if err := e.add(gc, log); err != nil {
 			e.Close(context.Background())
 			return nil, err

@@ -99,7 +99,23 @@ them, so "10s" is 10; negative values are errors; an unknown option is an error 
 |---|---|---|
 | processes, threads | supported | threads=0 (service scripts) is refused |
 | python-home, python-path, home, user, group, supplementary-groups, lang, locale, display-name | supported | python-home runs <home>/bin/python3, so each group may use its own Python version |
-| queue-timeout, startup-timeout, shutdown-timeout | supported | |
-| maximum-requests, restart-interval, inactivity-timeout, request-timeout, deadlock-timeout, graceful-timeout, eviction-timeout, connect-timeout, socket-timeout, listen-backlog, memory-limit, virtual-memory-limit, cpu-time-limit, cpu-priority, umask, stack-size, header-buffer-size, response-buffer-size, send-buffer-size, receive-buffer-size, response-socket-timeout, script-user, script-group, server-metrics, python-eggs | parsed | stored in the typed configuration; process management (recycling, timeouts, limits) comes with the process-management work |
-| socket-user, chroot, mutex-path, newrelic-*, interrupt-timeout, response-flush-delay, switch-interval | ignored | no named sockets, no chroot, mod_wsgi 6 extras |
+| maximum-requests | supported | stretched by up to 10% at random per process (from 10 up), so a group does not recycle all at once; the process stops taking requests at the limit and a successor is started at once |
+| restart-interval, inactivity-timeout | supported | the process is replaced gracefully: it serves until its successor is ready, then finishes its requests (restart-interval also stretched by up to 10%); inactivity counts only processes that served a request, as mod_wsgi |
+| request-timeout | supported | per request, not mod_wsgi 5's average over threads: the request is answered 504, the stacks of the process's threads are logged, the process takes no new request and is replaced; its other requests may finish |
+| graceful-timeout | supported | how long a replaced process may take to finish its requests before it is killed (default 15) |
+| deadlock-timeout | supported | wsgid probes each process about once a second (default timeout 300); one whose interpreter cannot answer for the timeout (a C extension holding the GIL) is killed and replaced, its replay-safe requests replayed |
+| memory-limit, cpu-time-limit | supported (Linux) | read from /proc every second: a process over the limit is replaced gracefully, losing no request (mod_wsgi sets RLIMIT_DATA, which often has no effect); no effect on other systems |
+| virtual-memory-limit | supported | RLIMIT_AS in the process: allocations past it raise MemoryError |
+| umask, cpu-priority, stack-size | supported | applied by the process at start (cpu-priority as a nice increment) |
+| script-user, script-group | supported | a script file owned by another user or group is refused with 403 and a log line |
+| send-buffer-size, receive-buffer-size | supported | size wsgid's end of the socket pair to each process |
+| queue-timeout | supported | a request that waited that long for room is answered 503 with Retry-After (mod_wsgi answers 504); default 45 |
+| startup-timeout | partial | bounds how long start-up waits for processes to report ready (they keep starting in the background); a process that never gets ready is retried with back-off |
+| shutdown-timeout | supported | how long stopping waits for processes to finish before killing them (default 5) |
+| eviction-timeout | supported | the graceful window of a graceful restart (-k graceful, SIGUSR1); falls back to graceful-timeout |
+| connect-timeout, socket-timeout, listen-backlog | ignored | workers are reached over private socket pairs: there is no connect, no listener and no per-request socket; request-timeout bounds a request |
+| header-buffer-size, response-buffer-size, response-socket-timeout | ignored | headers travel as one bounded frame; response bodies are flow-controlled per request; the client side is governed by Timeout |
+| server-metrics, python-eggs | ignored | mod_wsgi.server_metrics() is not provided; eggs are obsolete |
+| chroot | refused | ignoring it would expose the whole file system; run wsgid itself in a chroot or container |
+| socket-user, mutex-path, newrelic-*, interrupt-timeout, response-flush-delay, switch-interval | ignored | no named sockets or mutexes; mod_wsgi 6 extras |
 `

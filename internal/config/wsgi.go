@@ -328,7 +328,11 @@ func daemonFn(st *state, d *httpdconf.Directive) error {
 			dp.ScriptGroup = v
 		case "server-metrics":
 			dp.ServerMetrics = strings.EqualFold(v, "on")
-		case "socket-user", "chroot", "newrelic-config-file", "newrelic-environment", "interrupt-timeout",
+		case "chroot":
+			// Ignoring it would give the application the whole file
+			// system the configuration meant to hide.
+			return d.Errorf("WSGIDaemonProcess option chroot= is not supported by wsgid; run wsgid itself in a chroot or container instead")
+		case "socket-user", "newrelic-config-file", "newrelic-environment", "interrupt-timeout",
 			"response-flush-delay", "switch-interval", "mutex-path":
 			dp.Ignored = append(dp.Ignored, k)
 			st.warn(d, "WSGIDaemonProcess option %s is accepted and ignored by wsgid", k)

@@ -39,6 +39,7 @@ const (
 	TypeWindow   Type = 0x04 // u32 more response bytes the worker may send on the stream
 	TypeShutdown Type = 0x05 // stream 0: finish what is in flight, then exit
 	TypeDump     Type = 0x06 // stream 0: log the stack of every thread
+	TypePing     Type = 0x07 // stream 0: answer with TypePong (deadlock-timeout probe)
 
 	TypeReady   Type = 0x10 // stream 0: environ-style block "pid\0N\0python\0X.Y.Z\0"
 	TypeHeaders Type = 0x11 // u32 hdrLen | "status\0name\0value\0..." | body bytes
@@ -46,6 +47,7 @@ const (
 	TypeFile    Type = 0x13 // u64 offset | i64 length (-1 = to end); the fd rides as SCM_RIGHTS
 	TypeLog     Type = 0x14 // flags = level; stream 0 = process-wide; payload = UTF-8 text
 	TypeError   Type = 0x15 // u16 status | UTF-8 reason: the application failed on this stream
+	TypePong    Type = 0x16 // stream 0: the answer to TypePing
 )
 
 // Flags modify a frame.

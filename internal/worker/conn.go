@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"wsgid/internal/errorlog"
 	"wsgid/internal/protocol"
@@ -24,10 +25,19 @@ type conn struct {
 	pid int
 
 	// Guarded by g.mu.
+	st        state.State
 	inflight  int
 	accepting bool
 	free      []uint16 // free slot indices
 	gens      []uint16 // generation per slot, bumped on reuse
+	python    string   // interpreter version the process reported
+	since     time.Time
+	served    uint64    // streams dispatched to this process
+	limit     uint64    // maximum-requests for this process (jittered); 0 = none
+	restartAt time.Time // restart-interval deadline (jittered); zero = none
+	retiring  bool      // being replaced: finishing its requests
+	isolated  int       // replayed streams in flight (see OpenIsolated)
+	idleSince time.Time // when inflight last became 0 (inactivity-timeout)
 
 	// slots[i] is the stream using slot i; read by the reader goroutine
 	// without g.mu.
@@ -43,6 +53,13 @@ type conn struct {
 
 	readDone chan struct{}
 	readErr  error
+	up       chan struct{} // closed when the process reports ready
+	// draining is set once the process is retired with streams it may
+	// still be running after they were failed (request-timeout).
+	draining atomic.Bool
+	// pingSent is when the unanswered deadlock-timeout probe was sent
+	// (UnixNano), 0 when none is outstanding.
+	pingSent atomic.Int64
 }
 
 func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
@@ -54,7 +71,12 @@ func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 		gens:     make([]uint16, n),
 		slots:    make([]atomic.Pointer[Stream], n),
 		readDone: make(chan struct{}),
+		up:       make(chan struct{}),
+		st:       state.Starting,
+		since:    time.Now(),
 	}
+	c.idleSince = c.since
+	c.limit, c.restartAt = g.cfg.lifetime(c.since)
 	for i := range c.free {
 		c.free[i] = uint16(n - 1 - i) // pop from the end: slot 0 first
 	}
@@ -70,22 +92,33 @@ func (c *conn) kill() {
 
 // reserveLocked takes a free slot for a new stream. g.mu is held and the
 // caller checked inflight < MaxDepth.
-func (c *conn) reserveLocked(client string) *Stream {
+func (c *conn) reserveLocked(client string, isolated bool) *Stream {
 	slot := c.free[len(c.free)-1]
 	c.free = c.free[:len(c.free)-1]
 	c.gens[slot]++
 	s := &Stream{
-		c:      c,
-		id:     uint32(slot) + 1 | uint32(c.gens[slot])<<16,
-		slot:   slot,
-		client: client,
-		wake:   make(chan struct{}, 1),
+		c:        c,
+		id:       uint32(slot) + 1 | uint32(c.gens[slot])<<16,
+		slot:     slot,
+		client:   client,
+		wake:     make(chan struct{}, 1),
+		isolated: isolated,
+	}
+	if c.g.cfg.RequestTimeout > 0 {
+		s.start = time.Now()
 	}
 	s.credit.Store(protocol.DefaultWindow)
 	c.slots[slot].Store(s)
 	c.inflight++
+	if isolated {
+		c.isolated++
+	}
 	c.p.requests++
-	c.g.setStateLocked(c.p, state.Acquire)
+	c.served++
+	c.g.setStateLocked(c, state.Acquire)
+	if c.limit > 0 && c.served >= c.limit {
+		c.g.recycleLocked(c, "maximum-requests", true)
+	}
 	return s
 }
 
@@ -96,8 +129,12 @@ func (c *conn) release(s *Stream) {
 	c.slots[s.slot].Store(nil)
 	c.free = append(c.free, s.slot)
 	c.inflight--
-	if c.inflight == 0 && c.p.conn == c {
-		g.setStateLocked(c.p, state.Idle)
+	if s.isolated {
+		c.isolated--
+	}
+	if c.inflight == 0 && c.st == state.Busy {
+		g.setStateLocked(c, state.Idle)
+		c.idleSince = time.Now()
 	}
 	if len(g.waiters) > 0 {
 		g.serveWaitersLocked(c)
@@ -169,6 +206,13 @@ func (c *conn) sendShutdown() {
 	c.writeAsyncLocked()
 }
 
+func (c *conn) sendPing(now time.Time) {
+	c.pingSent.Store(now.UnixNano())
+	c.wmu.Lock()
+	c.out = protocol.AppendHeader(c.out, protocol.TypePing, 0, 0, 0)
+	c.writeAsyncLocked()
+}
+
 func (c *conn) sendDump() {
 	c.wmu.Lock()
 	c.out = protocol.AppendHeader(c.out, protocol.TypeDump, 0, 0, 0)
@@ -206,6 +250,9 @@ func (c *conn) handle(f protocol.Frame) error {
 		case protocol.TypeLog:
 			c.g.log.LogPid(logLevel(f.Flags), "wsgi", "", c.pid, string(f.Payload))
 			return nil
+		case protocol.TypePong:
+			c.pingSent.Store(0)
+			return nil
 		}
 		return protocolError("frame type %#x on stream 0", f.Type)
 	}
@@ -215,6 +262,16 @@ func (c *conn) handle(f protocol.Frame) error {
 		s = c.slots[slot].Load()
 	}
 	if s == nil || s.id != f.Stream {
+		if c.draining.Load() {
+			// A stream failed by request-timeout may still be running
+			// in this retiring process: its late frames are dropped.
+			if f.Type == protocol.TypeFile {
+				if fd, ok := c.mr.fds.pop(); ok {
+					syscall.Close(fd)
+				}
+			}
+			return nil
+		}
 		switch f.Type {
 		case protocol.TypeLog:
 			c.g.log.LogPid(logLevel(f.Flags), "wsgi", "", c.pid, string(f.Payload))
@@ -301,18 +358,20 @@ func (c *conn) ready(payload []byte) error {
 	}
 	g := c.g
 	g.mu.Lock()
-	if c.p.conn != c || c.p.st != state.Starting {
-		st := c.p.st
+	if c.st != state.Starting {
+		st := c.st
 		g.mu.Unlock()
 		if st == state.Draining {
 			return nil
 		}
 		return protocolError("ready in state %v", st)
 	}
-	g.setStateLocked(c.p, state.ReadyEv)
+	g.setStateLocked(c, state.ReadyEv)
 	g.failure = nil
-	c.p.python = py
+	c.python = py
 	c.accepting = true
+	c.idleSince = time.Now()
+	close(c.up)
 	g.live = append(g.live, c)
 	if c.p.first {
 		c.p.first = false
@@ -332,26 +391,30 @@ func (c *conn) ready(payload []byte) error {
 func (c *conn) fail(err error) int {
 	n := 0
 	for i := range c.slots {
-		s := c.slots[i].Load()
-		if s == nil {
-			continue
-		}
-		s.mu.Lock()
-		if s.ended {
-			s.mu.Unlock()
-			continue
-		}
-		n++
-		s.ended = true
-		s.err = err
-		rel := s.released
-		s.mu.Unlock()
-		s.signal()
-		if rel {
-			c.release(s)
+		if s := c.slots[i].Load(); s != nil && c.failStream(s, err) {
+			n++
 		}
 	}
 	return n
+}
+
+// failStream ends s with err unless it has ended already; g.mu must not
+// be held. It reports whether s was still in flight.
+func (c *conn) failStream(s *Stream, err error) bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	s.ended = true
+	s.err = err
+	rel := s.released
+	s.mu.Unlock()
+	s.signal()
+	if rel {
+		c.release(s)
+	}
+	return true
 }
 
 func logLevel(f protocol.Flags) errorlog.Level {
@@ -423,6 +486,10 @@ type Stream struct {
 	slot   uint16
 	client string
 	sent   bool // the request frame went out
+
+	isolated bool      // opened by OpenIsolated
+	start    time.Time // when it was reserved, if request-timeout is on
+	timedOut bool      // failed by request-timeout (guarded by g.mu)
 
 	credit atomic.Int64 // response bytes the worker may still send
 

@@ -18,6 +18,9 @@ var (
 	ErrWorkerDied = errors.New("worker: process died")
 	// ErrProtocol: the process broke the protocol and was killed (502).
 	ErrProtocol = errors.New("worker: protocol violation")
+	// ErrRequestTimeout: the request ran longer than
+	// GroupConfig.RequestTimeout (mod_wsgi's request-timeout; 504).
+	ErrRequestTimeout = errors.New("worker: request timeout")
 )
 
 // Error is a dispatch or stream failure with the HTTP status the gateway

@@ -97,6 +97,59 @@ type GroupConfig struct {
 	// it kills the processes when its context has no deadline
 	// (shutdown-timeout=); default 5s.
 	ShutdownTimeout time.Duration
+	// MaximumRequests recycles a process after it was given that many
+	// requests (maximum-requests=), stretched by up to 10% at random per
+	// process so that a group does not recycle all at once; 0 = never.
+	MaximumRequests int
+	// RestartInterval recycles a process after it ran that long
+	// (restart-interval=), also stretched by up to 10%; 0 = never.
+	RestartInterval time.Duration
+	// InactivityTimeout recycles a process that served requests and then
+	// had none in flight for that long (inactivity-timeout=), releasing
+	// the memory an idle application holds; 0 = never.
+	InactivityTimeout time.Duration
+	// RequestTimeout answers a request that runs longer with 504, logs
+	// the stacks of its process's threads and replaces the process
+	// (request-timeout=). Unlike mod_wsgi 5 it is per request, not an
+	// average over the process's threads. 0 = no limit.
+	RequestTimeout time.Duration
+	// DeadlockTimeout kills a process that has not answered a probe
+	// (TypePing) for that long (deadlock-timeout=): its Python
+	// interpreter is stuck, typically a C extension holding the GIL.
+	// 0 = no probing.
+	DeadlockTimeout time.Duration
+	// EvictionTimeout is how long a graceful restart lets the group's
+	// processes finish their requests (eviction-timeout=); 0 falls back
+	// to GracefulTimeout. See DrainTimeout.
+	EvictionTimeout time.Duration
+	// GracefulTimeout bounds how long a recycled process may take to
+	// finish its requests before it is killed (graceful-timeout=);
+	// default 15s.
+	GracefulTimeout time.Duration
+	// MemoryLimit recycles a process whose resident memory exceeds it, in
+	// bytes (memory-limit=; Linux); 0 = none.
+	MemoryLimit int64
+	// CPUTimeLimit recycles a process that has used that much CPU time
+	// (cpu-time-limit=; Linux); 0 = none.
+	CPUTimeLimit time.Duration
+	// VirtualMemoryLimit caps each process's address space in bytes
+	// (virtual-memory-limit=, RLIMIT_AS): an allocation past it raises
+	// MemoryError in the application. 0 = none.
+	VirtualMemoryLimit int64
+	// ScriptUser and ScriptGroup ("name" or "#id") must own every script
+	// file the group runs (script-user=, script-group=); a script owned
+	// by someone else is refused with 403, as mod_wsgi does.
+	ScriptUser, ScriptGroup string
+	// SendBufferSize and ReceiveBufferSize size wsgid's end of the
+	// socket to each process (send-buffer-size=, receive-buffer-size=);
+	// 0 leaves the system default.
+	SendBufferSize, ReceiveBufferSize int
+	// Umask, CPUPriority and StackSize are applied by the process at
+	// start (umask=, cpu-priority= as a nice increment, stack-size= for
+	// request threads); nil and 0 leave the inherited values.
+	Umask       *int
+	CPUPriority int
+	StackSize   int64
 	// BodyThreshold is the largest request body the gateway reads in
 	// full before dispatch and sends inline; larger or chunked bodies
 	// are streamed on demand. Default 64 KiB.
@@ -132,6 +185,9 @@ func (c *GroupConfig) setDefaults() {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 5 * time.Second
 	}
+	if c.GracefulTimeout <= 0 {
+		c.GracefulTimeout = 15 * time.Second
+	}
 	if c.BodyThreshold <= 0 {
 		c.BodyThreshold = 64 << 10
 	}
@@ -156,12 +212,17 @@ type Group struct {
 	ownDir string // runtime dir to remove at Close, if the group made it
 	spawn  spawnSpec
 
-	mu      sync.Mutex
-	procs   []*proc
-	live    []*conn   // connections accepting requests
-	waiters []*waiter // FIFO of requests waiting for room
-	closing bool
-	started bool
+	mu        sync.Mutex
+	procs     []*proc
+	live      []*conn   // connections accepting requests
+	retiring  []*conn   // processes being replaced, finishing their requests
+	waiters   []*waiter // FIFO of requests waiting for room
+	recycled  map[string]int
+	timeouts  int
+	replayed  int
+	deadlocks int
+	closing   bool
+	started   bool
 	// failure is why the last process start failed while no process was
 	// ready; requests then fail at once with 503 instead of queueing.
 	failure error
@@ -170,23 +231,24 @@ type Group struct {
 	wg   sync.WaitGroup
 }
 
-// proc is one process slot: a process, and its successors after restarts.
+// proc is one process slot: a process, and its successors after
+// restarts and recycling. Its fields are guarded by Group.mu.
 type proc struct {
 	idx      int
-	st       state.State
-	conn     *conn
-	pid      int
-	python   string
+	conn     *conn // the current process; nil until the first spawn
 	restarts int
 	requests uint64
-	since    time.Time
 	readyCh  chan struct{} // closed at the first ready or first exit
 	first    bool
+	// recycle carries a process of this slot to replace gracefully
+	// (see Group.recycleLocked); supervise starts its successor.
+	recycle chan *conn
 }
 
 type waiter struct {
-	ch     chan *Stream // cap 1
-	client string
+	ch       chan *Stream // cap 1
+	client   string
+	isolated bool
 }
 
 // NewGroup validates cfg, fills its defaults and prepares the runtime
@@ -215,6 +277,15 @@ func NewGroup(cfg GroupConfig, log *errorlog.Logger) (*Group, error) {
 	return g, nil
 }
 
+// DrainTimeout is how long a graceful restart should give the group to
+// finish its requests: eviction-timeout, else graceful-timeout.
+func (g *Group) DrainTimeout() time.Duration {
+	if g.cfg.EvictionTimeout > 0 {
+		return g.cfg.EvictionTimeout
+	}
+	return g.cfg.GracefulTimeout
+}
+
 // Config returns the group's configuration with defaults filled in.
 func (g *Group) Config() GroupConfig { return g.cfg }
 
@@ -235,7 +306,7 @@ func (g *Group) Start(ctx context.Context) error {
 	g.started = true
 	g.procs = make([]*proc, g.cfg.Processes)
 	for i := range g.procs {
-		g.procs[i] = &proc{idx: i, st: state.Exited, readyCh: make(chan struct{}), first: true}
+		g.procs[i] = &proc{idx: i, readyCh: make(chan struct{}), first: true, recycle: make(chan *conn, 1)}
 	}
 	g.mu.Unlock()
 
@@ -249,6 +320,10 @@ func (g *Group) Start(ctx context.Context) error {
 		}
 		g.wg.Add(1)
 		go g.supervise(p, w)
+	}
+	if c := &g.cfg; c.RequestTimeout > 0 || c.InactivityTimeout > 0 || c.RestartInterval > 0 || c.MemoryLimit > 0 || c.CPUTimeLimit > 0 || c.DeadlockTimeout > 0 {
+		g.wg.Add(1)
+		go g.monitor()
 	}
 	if len(errs) == len(g.procs) {
 		return fmt.Errorf("starting group %q: %w", g.cfg.Name, errors.Join(errs...))
@@ -294,13 +369,11 @@ func (g *Group) Close(ctx context.Context) error {
 	}
 	g.waiters = nil
 	g.live = nil
-	var conns []*conn
+	conns := append([]*conn(nil), g.retiring...)
 	for _, p := range g.procs {
-		if p.st.Live() {
-			p.st = state.Draining
-		}
-		if p.conn != nil {
-			conns = append(conns, p.conn)
+		if c := p.conn; c != nil {
+			g.setStateLocked(c, state.Drain)
+			conns = append(conns, c)
 		}
 	}
 	g.mu.Unlock()
@@ -324,6 +397,9 @@ func (g *Group) Close(ctx context.Context) error {
 				p.conn.kill()
 			}
 		}
+		for _, c := range g.retiring {
+			c.kill()
+		}
 		g.mu.Unlock()
 		<-finished
 		err = fmt.Errorf("closing group %q: %w", g.cfg.Name, ctx.Err())
@@ -345,13 +421,17 @@ func (g *Group) Dump() {
 	}
 }
 
-// ProcessStats describes one process slot.
+// ProcessStats describes one process: the current one of a slot, or one
+// being retired (recycled) while its successor takes over.
 type ProcessStats struct {
+	Slot     int
 	Pid      int
 	State    string
 	InFlight int
+	Served   uint64 // requests dispatched to this process
 	Requests uint64 // dispatched to this slot since the group started
-	Restarts int
+	Restarts int    // processes started in this slot after the first
+	Retiring bool
 	Python   string // interpreter version the process reported
 	Since    time.Time
 }
@@ -364,26 +444,45 @@ type Stats struct {
 	Idle      int // ready processes with none
 	Queued    int // requests waiting for room
 	Restarts  int
+	// Recycled counts graceful replacements by reason
+	// ("maximum-requests", "request-timeout", ...).
+	Recycled        map[string]int
+	RequestTimeouts int // requests answered 504 by request-timeout
+	Deadlocks       int // processes killed by deadlock-timeout
+	Replayed        int // requests replayed after their process died
 }
 
 // Stats returns a snapshot.
 func (g *Group) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s := Stats{Group: g.cfg.Name, Queued: len(g.waiters)}
-	for _, p := range g.procs {
-		ps := ProcessStats{Pid: p.pid, State: p.st.String(), Requests: p.requests, Restarts: p.restarts, Python: p.python, Since: p.since}
-		if p.conn != nil {
-			ps.InFlight = p.conn.inflight
+	s := Stats{Group: g.cfg.Name, Queued: len(g.waiters), RequestTimeouts: g.timeouts, Replayed: g.replayed, Deadlocks: g.deadlocks}
+	for reason, n := range g.recycled {
+		if s.Recycled == nil {
+			s.Recycled = map[string]int{}
 		}
-		switch p.st {
-		case state.Busy:
-			s.Busy++
-		case state.Ready:
-			s.Idle++
+		s.Recycled[reason] = n
+	}
+	add := func(c *conn, ps ProcessStats) {
+		if c != nil {
+			ps.Pid, ps.State, ps.InFlight, ps.Served, ps.Python, ps.Since = c.pid, c.st.String(), c.inflight, c.served, c.python, c.since
+			switch c.st {
+			case state.Busy:
+				s.Busy++
+			case state.Ready:
+				s.Idle++
+			}
+		} else {
+			ps.State = state.Exited.String()
 		}
-		s.Restarts += p.restarts
 		s.Processes = append(s.Processes, ps)
+	}
+	for _, p := range g.procs {
+		add(p.conn, ProcessStats{Slot: p.idx, Requests: p.requests, Restarts: p.restarts})
+		s.Restarts += p.restarts
+	}
+	for _, c := range g.retiring {
+		add(c, ProcessStats{Slot: c.p.idx, Retiring: true})
 	}
 	return s
 }
@@ -393,13 +492,31 @@ func (g *Group) Stats() Stats {
 // ("ip:port") tags the log lines the application writes for this request.
 // The returned error is an *Error carrying 503 on timeout or shutdown.
 func (g *Group) Open(ctx context.Context, client string) (*Stream, error) {
+	return g.open(ctx, client, false)
+}
+
+// OpenIsolated is Open for replaying a request that was in flight when
+// its process died: the stream goes to a process with no other replayed
+// request in flight. Replayed requests thus never share a process, so if
+// one of them kills its process again, it is the only replayed request
+// there, and it alone was in flight in both deaths: the likely cause,
+// which the caller must not replay again. Innocent neighbours replayed
+// beside it cannot be hit twice by it.
+func (g *Group) OpenIsolated(ctx context.Context, client string) (*Stream, error) {
+	g.mu.Lock()
+	g.replayed++
+	g.mu.Unlock()
+	return g.open(ctx, client, true)
+}
+
+func (g *Group) open(ctx context.Context, client string, isolated bool) (*Stream, error) {
 	g.mu.Lock()
 	if g.closing {
 		g.mu.Unlock()
 		return nil, &Error{Status: 503, Group: g.cfg.Name, Err: ErrClosed}
 	}
-	if c := g.pickLocked(); c != nil {
-		s := c.reserveLocked(client)
+	if c := g.pickLocked(isolated); c != nil {
+		s := c.reserveLocked(client, isolated)
 		g.mu.Unlock()
 		return s, nil
 	}
@@ -408,7 +525,7 @@ func (g *Group) Open(ctx context.Context, client string) (*Stream, error) {
 		g.mu.Unlock()
 		return nil, &Error{Status: 503, Group: g.cfg.Name, Err: err}
 	}
-	w := &waiter{ch: make(chan *Stream, 1), client: client}
+	w := &waiter{ch: make(chan *Stream, 1), client: client, isolated: isolated}
 	g.waiters = append(g.waiters, w)
 	g.mu.Unlock()
 
@@ -463,10 +580,14 @@ func (g *Group) noteFailure(err error) {
 }
 
 // pickLocked returns the accepting connection with the fewest streams in
-// flight below MaxDepth, stopping at the first idle one.
-func (g *Group) pickLocked() *conn {
+// flight below MaxDepth, stopping at the first idle one; for an isolated
+// stream, only one without an isolated stream in flight.
+func (g *Group) pickLocked(isolated bool) *conn {
 	var best *conn
 	for _, c := range g.live {
+		if isolated && c.isolated > 0 {
+			continue
+		}
 		if c.inflight == 0 {
 			return c
 		}
@@ -477,14 +598,23 @@ func (g *Group) pickLocked() *conn {
 	return best
 }
 
-// serveWaitersLocked hands room on c to queued requests.
+// serveWaitersLocked hands room on c to queued requests, in order, past
+// isolated ones that c cannot take.
 func (g *Group) serveWaitersLocked(c *conn) {
-	for len(g.waiters) > 0 && c.accepting && c.inflight < g.cfg.MaxDepth {
-		w := g.waiters[0]
-		g.waiters[0] = nil
-		g.waiters = g.waiters[1:]
-		w.ch <- c.reserveLocked(w.client)
+	kept := g.waiters[:0]
+	for i, w := range g.waiters {
+		if !c.accepting || c.inflight >= g.cfg.MaxDepth {
+			kept = append(kept, g.waiters[i:]...)
+			break
+		}
+		if w.isolated && c.isolated > 0 {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- c.reserveLocked(w.client, w.isolated)
 	}
+	clear(g.waiters[len(kept):])
+	g.waiters = kept
 	if len(g.waiters) == 0 {
 		g.waiters = nil
 	}
@@ -501,13 +631,13 @@ func (g *Group) removeLiveLocked(c *conn) {
 
 // setStateLocked applies a state machine event to a process slot; an
 // impossible transition is a bug, logged rather than fatal.
-func (g *Group) setStateLocked(p *proc, e state.Event) {
-	n, err := state.Next(p.st, e)
+func (g *Group) setStateLocked(c *conn, e state.Event) {
+	n, err := state.Next(c.st, e)
 	if err != nil {
-		g.log.Log(errorlog.Debug, "wsgi", "", "group '%s' process %d: %v", g.cfg.Name, p.pid, err)
+		g.log.Log(errorlog.Debug, "wsgi", "", "group '%s' process %d: %v", g.cfg.Name, c.pid, err)
 		return
 	}
-	p.st = n
+	c.st = n
 }
 
 // BodyThreshold returns the largest request body sent inline (see

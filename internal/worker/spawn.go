@@ -18,7 +18,6 @@ import (
 
 	"wsgid/internal/errorlog"
 	"wsgid/internal/worker/python"
-	"wsgid/internal/worker/state"
 )
 
 // ScriptName is the worker script's file name inside the runtime dir.
@@ -93,6 +92,12 @@ type workerConfig struct {
 	RestrictStdout bool      `json:"restrict_stdout"`
 	ErrorLogLevel  int       `json:"error_log_level"`
 	Reload         bool      `json:"reload"`
+	Umask          *int      `json:"umask"`
+	CPUPriority    int       `json:"cpu_priority"`
+	StackSize      int64     `json:"stack_size"`
+	VirtualMemory  int64     `json:"virtual_memory_limit"`
+	ScriptUID      *uint64   `json:"script_uid"`
+	ScriptGID      *uint64   `json:"script_gid"`
 }
 
 func nonNil[T any](s []T) []T {
@@ -129,6 +134,22 @@ func (c *GroupConfig) spawnSpec() (spawnSpec, error) {
 		RestrictStdin: c.RestrictStdin, RestrictStdout: c.RestrictStdout,
 		ErrorLogLevel: int(c.ErrorLogLevel),
 		Reload:        c.Reload,
+		Umask:         c.Umask, CPUPriority: c.CPUPriority, StackSize: c.StackSize,
+		VirtualMemory: c.VirtualMemoryLimit,
+	}
+	if c.ScriptUser != "" {
+		uid, err := lookupUID(c.ScriptUser)
+		if err != nil {
+			return sp, fmt.Errorf("script-user: %w", err)
+		}
+		wc.ScriptUID = &uid
+	}
+	if c.ScriptGroup != "" {
+		gid, err := lookupGID(c.ScriptGroup)
+		if err != nil {
+			return sp, fmt.Errorf("script-group: %w", err)
+		}
+		wc.ScriptGID = &gid
 	}
 	js, err := json.Marshal(&wc)
 	if err != nil {
@@ -220,6 +241,23 @@ func lookupCredential(userName, groupName string, supp []string) (*syscall.Crede
 	return cred, u.HomeDir, nil
 }
 
+// lookupUID resolves a user name or "#id".
+func lookupUID(name string) (uint64, error) {
+	id, ok := strings.CutPrefix(name, "#")
+	if !ok {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return 0, fmt.Errorf("user %q: %w", name, err)
+		}
+		id = u.Uid
+	}
+	uid, err := strconv.ParseUint(id, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("user %q: %w", name, err)
+	}
+	return uid, nil
+}
+
 func lookupGID(name string) (uint64, error) {
 	if id, ok := strings.CutPrefix(name, "#"); ok {
 		gid, err := strconv.ParseUint(id, 10, 32)
@@ -275,6 +313,12 @@ func (g *Group) startProc(p *proc) (*run, error) {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	uc := fc.(*net.UnixConn)
+	if n := g.cfg.SendBufferSize; n > 0 {
+		uc.SetWriteBuffer(n)
+	}
+	if n := g.cfg.ReceiveBufferSize; n > 0 {
+		uc.SetReadBuffer(n)
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		uc.Close()
@@ -301,8 +345,7 @@ func (g *Group) startProc(p *proc) (*run, error) {
 	c := newConn(g, p, uc, pid)
 	r.conn = c
 	g.mu.Lock()
-	p.conn, p.pid, p.since, p.python = c, pid, r.start, ""
-	g.setStateLocked(p, state.Spawn)
+	p.conn = c
 	g.mu.Unlock()
 	go func() { r.waitErr = cmd.Wait(); close(r.waitDone) }()
 	go c.readLoop()
@@ -325,99 +368,4 @@ func (g *Group) logOutput(r io.ReadCloser, pid int) {
 			return
 		}
 	}
-}
-
-// supervise keeps slot p running until the group closes, restarting a
-// process that exits with exponential back-off (100ms doubling to 10s,
-// reset once a process stayed up 10s).
-func (g *Group) supervise(p *proc, r *run) {
-	defer g.wg.Done()
-	const minBackoff, maxBackoff = 100 * time.Millisecond, 10 * time.Second
-	backoff := minBackoff
-	for {
-		if r != nil {
-			g.await(p, r)
-			if time.Since(r.start) >= maxBackoff {
-				backoff = minBackoff
-			}
-		}
-		select {
-		case <-g.done:
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, maxBackoff)
-		g.mu.Lock()
-		p.restarts++
-		g.mu.Unlock()
-		var err error
-		if r, err = g.startProc(p); err != nil {
-			g.log.Log(errorlog.Error, "wsgi", "", "restarting process of group '%s': %v", g.cfg.Name, err)
-			g.noteFailure(err)
-			r = nil
-		}
-	}
-}
-
-// await waits until the process of r is gone and its connection fully
-// read, then fails the streams still in flight on it.
-func (g *Group) await(p *proc, r *run) {
-	c := r.conn
-	protoErr := false
-	select {
-	case <-c.readDone:
-		if c.readErr != nil && !errors.Is(c.readErr, io.EOF) && !errors.Is(c.readErr, net.ErrClosed) {
-			protoErr = true
-			g.log.Log(errorlog.Error, "wsgi", "", "wsgid (pid=%d): process '%s' broke the protocol, killing it: %v", c.pid, g.cfg.Name, c.readErr)
-			c.kill()
-			<-r.waitDone
-		} else {
-			select {
-			case <-r.waitDone:
-			case <-time.After(2 * time.Second):
-				c.kill()
-				<-r.waitDone
-			}
-		}
-	case <-r.waitDone:
-		select {
-		case <-c.readDone:
-		case <-time.After(time.Second):
-			// A grandchild holds the socket open; we are done reading.
-			c.uc.Close()
-			<-c.readDone
-		}
-	}
-	c.uc.Close()
-	c.mr.fds.closeAll()
-	cause := "unknown"
-	if ps := r.cmd.ProcessState; ps != nil {
-		cause = ps.String()
-	}
-
-	g.mu.Lock()
-	wasDraining := p.st == state.Draining
-	neverReady := p.st == state.Starting
-	g.setStateLocked(p, state.Exit)
-	c.accepting = false
-	g.removeLiveLocked(c)
-	if p.first {
-		p.first = false
-		close(p.readyCh)
-	}
-	g.mu.Unlock()
-
-	if neverReady {
-		g.noteFailure(fmt.Errorf("process %d of group '%s' exited (%s) before it was ready; see the lines above for the Python error", c.pid, g.cfg.Name, cause))
-	}
-	sentinel := ErrWorkerDied
-	if protoErr {
-		sentinel = ErrProtocol
-	}
-	n := c.fail(&Error{Status: 502, Group: g.cfg.Name, Pid: c.pid, Cause: cause, Err: sentinel})
-	if wasDraining && !protoErr && r.cmd.ProcessState != nil && r.cmd.ProcessState.Success() {
-		g.log.Log(errorlog.Info, "wsgi", "", "wsgid (pid=%d): process '%s' exited", c.pid, g.cfg.Name)
-		return
-	}
-	g.log.Log(errorlog.Error, "wsgi", "", "wsgid (pid=%d): process '%s' died (%s) with %d requests in flight; restarting it", c.pid, g.cfg.Name, cause, n)
 }

@@ -106,23 +106,63 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 	}
 
 	ctx := r.Context()
-	st, err := grp.Open(ctx, r.RemoteAddr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return // the client went away while queued
+	// A request whose process dies before answering is replayed once on
+	// another process when that is safe: an idempotent method, the body
+	// held here in full, nothing of the response received. The replay
+	// is isolated (worker.Group.OpenIsolated), so a request that kills
+	// its process again is known to be the cause and gets the 502.
+	rs.replayable = end && idempotent[r.Method]
+	var died *worker.Error
+	for attempt := 0; ; attempt++ {
+		var st *worker.Stream
+		var err error
+		if attempt == 0 {
+			st, err = grp.Open(ctx, r.RemoteAddr)
+		} else {
+			st, err = grp.OpenIsolated(ctx, r.RemoteAddr)
 		}
-		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to dispatch %s %s: %v", r.Method, r.RequestURI, err)
-		g.error(w, r, worker.StatusOf(err))
+		if err != nil {
+			if ctx.Err() != nil {
+				return // the client went away while queued
+			}
+			g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to dispatch %s %s: %v", r.Method, r.RequestURI, err)
+			status := worker.StatusOf(err)
+			if status == http.StatusServiceUnavailable {
+				// Overloaded, restarting or shutting down: a moment
+				// later another process will most likely answer.
+				w.Header().Set("Retry-After", "5")
+			}
+			g.error(w, r, status)
+			return
+		}
+		rs.st = st
+		if err := st.Send(env, inline, end); err != nil {
+			st.Close()
+			g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to send request to daemon process '%s' (pid %d): %v", name, st.Pid(), err)
+			g.error(w, r, http.StatusBadGateway)
+			return
+		}
+		again := rs.run(ctx)
+		st.Close()
+		if again == nil {
+			return
+		}
+		if attempt == 0 {
+			died = again
+			g.log.Log(errorlog.Warn, "wsgi", r.RemoteAddr, "Daemon process '%s' (pid %d) died (%s) before answering %s %s; replaying it on another process.", again.Group, again.Pid, again.Cause, r.Method, r.RequestURI)
+			continue
+		}
+		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "%s %s was in flight when daemon processes '%s' (pid %d, then pid %d) died; not replaying it again: it is the likely cause.", r.Method, r.RequestURI, again.Group, died.Pid, again.Pid)
+		rs.abort(http.StatusBadGateway)
 		return
 	}
-	defer st.Close()
-	rs.st = st
-	if err := st.Send(env, inline, end); err != nil {
-		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to send request to daemon process '%s' (pid %d): %v", name, st.Pid(), err)
-		g.error(w, r, http.StatusBadGateway)
-		return
-	}
-	rs.run(ctx)
+}
+
+// idempotent are the methods whose requests may be sent twice (RFC 9110
+// §9.2.2).
+var idempotent = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodOptions: true,
+	http.MethodTrace: true, http.MethodPut: true, http.MethodDelete: true,
 }
 
 // relay carries one response from the worker stream to the client.
@@ -144,14 +184,25 @@ type relay struct {
 	bodyDone   bool
 	bodyRead   int64
 	clientGone bool
+	// replayable: the request may be sent again if its process dies
+	// before the response begins (see Gateway.Serve).
+	replayable bool
 }
 
-func (rs *relay) run(ctx context.Context) {
+// run relays the stream's events to the client. It returns the failure
+// when the process died before any response event and the request is
+// replayable; then nothing was written and the caller may replay it.
+func (rs *relay) run(ctx context.Context) *worker.Error {
 	for {
 		ev, err := rs.st.Next(ctx)
 		if err != nil {
+			var we *worker.Error
+			if rs.replayable && rs.status == 0 && !rs.committed && ctx.Err() == nil &&
+				errors.As(err, &we) && errors.Is(err, worker.ErrWorkerDied) {
+				return we
+			}
 			rs.workerFailed(ctx, err)
-			return
+			return nil
 		}
 		done, ok := rs.event(&ev)
 		ev.Release()
@@ -159,11 +210,11 @@ func (rs *relay) run(ctx context.Context) {
 			ev.File.Close()
 		}
 		if !ok {
-			return
+			return nil
 		}
 		if done {
 			rs.finish()
-			return
+			return nil
 		}
 	}
 }
@@ -476,9 +527,12 @@ func (rs *relay) workerFailed(ctx context.Context, err error) {
 		return
 	}
 	var we *worker.Error
-	if errors.As(err, &we) {
+	switch {
+	case errors.Is(err, worker.ErrRequestTimeout):
+		// The group logged it, with the process's stacks.
+	case errors.As(err, &we):
 		rs.logf(errorlog.Error, "Daemon process '%s' (pid %d) died (%s) while handling %s %s.", we.Group, we.Pid, we.Cause, rs.r.Method, rs.r.RequestURI)
-	} else {
+	default:
 		rs.logf(errorlog.Error, "Failed reading response from daemon process: %v", err)
 	}
 	rs.abort(worker.StatusOf(err))

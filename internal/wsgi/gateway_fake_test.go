@@ -218,8 +218,16 @@ func TestFakeCrash502(t *testing.T) {
 	if _, body := h.get(t, "GET", "/hello", nil); body != "hello" {
 		t.Errorf("after crash: %q", body)
 	}
-	if !strings.Contains(h.logs.String(), "while handling GET /crash") {
+	// A GET is replayed once, isolated; killing a second process marks
+	// it as the cause.
+	if !strings.Contains(h.logs.String(), "before answering GET /crash; replaying it on another process") ||
+		!strings.Contains(h.logs.String(), "GET /crash was in flight when daemon processes 'test' (pid ") {
 		t.Errorf("crashed request not named in log:\n%s", h.logs)
+	}
+	// A POST is never replayed.
+	resp, _ = h.get(t, "POST", "/crash", nil)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(h.logs.String(), "while handling POST /crash") {
+		t.Errorf("POST crash: %d\n%s", resp.StatusCode, h.logs)
 	}
 }
 
@@ -342,5 +350,27 @@ func TestFakeHTTP2(t *testing.T) {
 	resp, _ = h.get(t, "GET", "/crash", nil)
 	if resp.StatusCode != 502 {
 		t.Errorf("h2 crash: %d", resp.StatusCode)
+	}
+}
+
+// TestFakeQueueTimeout: a request that found no room for QueueTimeout is
+// answered 503 with Retry-After, and logged as mod_wsgi logs it.
+func TestFakeQueueTimeout(t *testing.T) {
+	h := startFake(t, func(c *worker.GroupConfig) { c.MaxDepth = 1; c.QueueTimeout = 100 * time.Millisecond })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, body := h.get(t, "GET", "/sleep?600", nil); body == "" {
+			t.Error("the slow request was not answered")
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	resp, body := h.get(t, "GET", "/hello", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" || !strings.Contains(body, "Service Unavailable") {
+		t.Errorf("queued past queue-timeout: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	<-done
+	if !strings.Contains(h.logs.String(), "Queue timeout expired for WSGI daemon process") {
+		t.Errorf("not logged:\n%s", h.logs)
 	}
 }

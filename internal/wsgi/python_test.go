@@ -173,41 +173,58 @@ func TestPythonAppError(t *testing.T) {
 	}
 }
 
+// TestPythonKillMidRequest kills the process running a request: a GET
+// is replayed on the other process and answered; a POST, which may not
+// be sent twice, gets 502.
 func TestPythonKillMidRequest(t *testing.T) {
 	h := startPython(t, "slow", func(c *worker.GroupConfig) { c.Processes = 2 })
-	done := make(chan *http.Response)
-	go func() {
-		resp, err := h.srv.Client().Get(h.srv.URL + "/?10000")
-		if err != nil {
-			t.Error(err)
-		}
-		done <- resp
-	}()
-	var pid int
-	deadline := time.Now().Add(5 * time.Second)
-	for pid == 0 && time.Now().Before(deadline) {
-		for _, p := range h.group.Stats().Processes {
-			if p.InFlight > 0 {
-				pid = p.Pid
+	for _, tt := range []struct {
+		method string
+		status int
+		log    string
+	}{
+		{"GET", http.StatusOK, ") died (signal: killed) before answering GET /?1500; replaying it on another process"},
+		{"POST", http.StatusBadGateway, ") died (signal: killed) while handling POST /?1500"},
+	} {
+		done := make(chan *http.Response)
+		go func() {
+			req, _ := http.NewRequest(tt.method, h.srv.URL+"/?1500", nil)
+			resp, err := h.srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
 			}
+			done <- resp
+		}()
+		var pid int
+		deadline := time.Now().Add(5 * time.Second)
+		for pid == 0 && time.Now().Before(deadline) {
+			for _, p := range h.group.Stats().Processes {
+				if p.InFlight > 0 {
+					pid = p.Pid
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if pid == 0 {
+			t.Fatal("request never reached a worker")
+		}
+		time.Sleep(50 * time.Millisecond)
+		syscall.Kill(pid, syscall.SIGKILL)
+		resp := <-done
+		if resp == nil || resp.StatusCode != tt.status {
+			t.Fatalf("%s on a killed worker: %v, want %d", tt.method, resp, tt.status)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if tt.status == 200 && string(body) == strconv.Itoa(pid) {
+			t.Errorf("answered by the killed process %d", pid)
+		}
+		if !strings.Contains(h.logs.String(), "pid "+strconv.Itoa(pid)+tt.log) {
+			t.Errorf("%s: kill not logged as %q:\n%s", tt.method, tt.log, h.logs)
+		}
 	}
-	if pid == 0 {
-		t.Fatal("request never reached a worker")
-	}
-	time.Sleep(50 * time.Millisecond)
-	syscall.Kill(pid, syscall.SIGKILL)
-	resp := <-done
-	if resp == nil || resp.StatusCode != http.StatusBadGateway {
-		t.Fatalf("killed worker: %v", resp)
-	}
-	resp.Body.Close()
-	if r, body := h.get(t, "GET", "/?0", nil); r.StatusCode != 200 || body == strconv.Itoa(pid) {
-		t.Errorf("after kill: %d %q", r.StatusCode, body)
-	}
-	if !strings.Contains(h.logs.String(), "pid "+strconv.Itoa(pid)+") died (signal: killed)") {
-		t.Errorf("kill not logged:\n%s", h.logs)
+	if r, body := h.get(t, "GET", "/?0", nil); r.StatusCode != 200 || body == "" {
+		t.Errorf("after kills: %d %q", r.StatusCode, body)
 	}
 }
 

@@ -9,7 +9,10 @@
 // with a secret reason), /log, /echo (reads the body through TypeRead),
 // /big?N (N bytes honouring the window, with Content-Length), /file?PATH
 // (passes the file from offset 2 by SCM_RIGHTS), /short (declares more
-// than it sends), anything else 404.
+// than it sends), /crash-after?MS, /hang (never answers, ignores
+// cancellation), /grow?MB (allocates and keeps MB MiB), /deaf (stops answering
+// TypePing), anything else
+// 404.
 package fakeworker
 
 import (
@@ -19,11 +22,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"wsgid/internal/protocol"
 )
+
+// hoard keeps what /grow allocated.
+var hoard [][]byte
+
+// deaf is set by /deaf.
+var deaf atomic.Bool
 
 type fakeWorker struct {
 	c   *net.UnixConn
@@ -79,6 +89,10 @@ func run() {
 		switch fr.Type {
 		case protocol.TypeShutdown:
 			go func() { w.wg.Wait(); os.Exit(0) }()
+		case protocol.TypePing:
+			if !deaf.Load() {
+				w.send(protocol.AppendFrame(nil, protocol.TypePong, 0, 0, nil), nil)
+			}
 		case protocol.TypeDump:
 			w.send(protocol.AppendFrame(nil, protocol.TypeLog, protocol.LevelInfo, 0, []byte("dump requested")), nil)
 		case protocol.TypeRequest:
@@ -146,8 +160,25 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 		case <-st.cancel:
 			w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
 		}
+	case "/deaf":
+		deaf.Store(true) // stop answering pings, as a deadlocked process would
+		reply("deaf")
 	case "/crash":
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	case "/crash-after":
+		ms, _ := strconv.Atoi(q)
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	case "/hang":
+		select {} // a stuck application thread: ignores cancellation
+	case "/grow":
+		mb, _ := strconv.Atoi(q)
+		b := make([]byte, mb<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		hoard = append(hoard, b)
+		reply(strconv.Itoa(os.Getpid()))
 	case "/garbage":
 		w.send([]byte("this is not a frame header at all"), nil)
 	case "/error":

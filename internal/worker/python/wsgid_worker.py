@@ -34,8 +34,8 @@ U32 = struct.Struct('<I')
 MAX_PAYLOAD = 16 << 20
 
 # Frame types (internal/protocol/protocol.go).
-T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15
+T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07
+T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 256 << 10
@@ -102,6 +102,8 @@ class Worker(object):
         self.modules = {}          # script path -> module
         self.shutting_down = False
         self.total_requests = 0
+        self.script_uid = cfg.get('script_uid')
+        self.script_gid = cfg.get('script_gid')
         self.pid = os.getpid()
         self.level = int(cfg.get('error_log_level') or L_WARN)
         threads = max(1, int(cfg.get('threads') or 1))
@@ -383,6 +385,10 @@ class Worker(object):
         if t == T_DUMP:
             self.dump_stacks()
             return
+        if t == T_PING:
+            # deadlock-timeout probe: answering needs the GIL.
+            self.queue_out(frame(T_PONG, 0, 0, b''), True)
+            return
         with self.streams_lock:
             req = self.streams.get(stream)
         if req is None:
@@ -458,6 +464,8 @@ class Worker(object):
             return self.callable(mod, modname, name, stream)
         path = environ.get('SCRIPT_FILENAME', '')
         reloading = environ.get('mod_wsgi.script_reloading', '1') == '1'
+        if self.script_uid is not None or self.script_gid is not None:
+            self.check_owner(path, stream)
         with self.load_lock:
             mod = self.modules.get(path)
             if mod is not None and reloading:
@@ -471,6 +479,18 @@ class Worker(object):
                 mod = self.exec_script(path, stream)
                 self.modules[path] = mod
         return self.callable(mod, path, name, stream)
+
+    def check_owner(self, path, stream):
+        """script-user= / script-group=: refuse scripts owned by others (403)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return  # reported when the script is read
+        for want, have, what in ((self.script_uid, st.st_uid, 'user'), (self.script_gid, st.st_gid, 'group')):
+            if want is not None and want != have:
+                self.log(L_ERROR, "wsgid (pid=%d): Script '%s' is owned by %s id %d, not the script-%s id %d; refusing to run it." % (
+                    self.pid, path, what, have, what, want), stream)
+                raise AppError(403)
 
     def callable(self, mod, path, name, stream):
         app = getattr(mod, name, None)
@@ -960,6 +980,23 @@ def main():
             locale.setlocale(locale.LC_ALL, cfg['locale'])
         except Exception:
             pass
+    # umask=, cpu-priority=, stack-size= of WSGIDaemonProcess.
+    if cfg.get('umask') is not None:
+        os.umask(int(cfg['umask']))
+    if cfg.get('cpu_priority'):
+        try:
+            os.nice(int(cfg['cpu_priority']))
+        except OSError as e:
+            sys.stderr.write('wsgid: cpu-priority=%s not applied: %s\n' % (cfg['cpu_priority'], e))
+    if cfg.get('stack_size'):
+        threading.stack_size(int(cfg['stack_size']))
+    if cfg.get('virtual_memory_limit'):
+        import resource
+        n = int(cfg['virtual_memory_limit'])
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (n, n))
+        except (ValueError, OSError) as e:
+            sys.stderr.write('wsgid: virtual-memory-limit=%d not applied: %s\n' % (n, e))
     if cfg.get('display_name'):
         set_process_title(cfg['display_name'].replace('%{GROUP}', '(wsgi:%s)' % cfg.get('group', '')))
     import site
