@@ -3,18 +3,14 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
-	"syscall"
-	"time"
+	"sync"
 
 	"wsgid/internal/config"
 	"wsgid/internal/errorlog"
@@ -54,6 +50,9 @@ Options:
   --listen addr      listen on addr instead of the configuration's Listen directives (repeatable);
                      <VirtualHost> ports then match any port
   -e level           show startup errors of level (see LogLevel)
+  -k start           run the server (the default; always in the foreground)
+  -k action          signal the server named by the configuration's PidFile:
+                     stop, restart, graceful (reload), graceful-stop
   -v                 show version number
   -t                 run syntax check for config files
   -S                 show parsed vhost settings, listeners and mounts
@@ -144,8 +143,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "Server version: wsgid/%s (%s/%s, %s)\n", Version, runtime.GOOS, runtime.GOARCH, runtime.Version())
 		return 0
 	}
-	if f.signal != "" && f.signal != "start" {
-		fmt.Fprintf(stderr, "wsgid: -k %s: not supported yet; send the signal to the PidFile's process\n", f.signal)
+	if _, ok := controlSignals[f.signal]; !ok && f.signal != "" && f.signal != "start" {
+		fmt.Fprintf(stderr, "wsgid: -k %s: want start, stop, restart, graceful or graceful-stop\n", f.signal)
 		return 1
 	}
 	cfg, errs := loadConfig(f)
@@ -157,6 +156,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "Syntax error")
 		}
 		return 1
+	}
+	if _, ok := controlSignals[f.signal]; ok {
+		return signalServer(cfg.PidFile, f.signal, stderr)
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "wsgid: warning: %s\n", w)
@@ -175,7 +177,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, describeGroups(cfg))
 		return 0
 	}
-	return run(cfg, stderr, nil)
+	return runReloadable(cfg, func() (*config.Config, []error) { return loadConfig(f) }, stderr, nil)
 }
 
 // loadConfig applies the command line to config.Load.
@@ -237,97 +239,6 @@ func userGiven(after []string) bool {
 	return false
 }
 
-// run starts everything and blocks until a stop signal. ready, if not
-// nil, receives the server once it is listening (tests use it).
-func run(cfg *config.Config, stderr io.Writer, ready chan<- *server.Server) int {
-	if p := os.Getenv("WSGID_CPUPROFILE"); p != "" {
-		// A development aid for bench/: profile the server until it stops.
-		if f, err := os.Create(p); err == nil {
-			pprof.StartCPUProfile(f)
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
-		}
-	}
-	logOut, closeLog := openErrorLog(cfg, stderr)
-	defer closeLog()
-	level := errorlog.Level(cfg.LogLevel)
-	log := errorlog.New(logOut, level)
-
-	gw, err := newGateway(cfg, log)
-	if err != nil {
-		log.Errorf("%v", err)
-		fmt.Fprintf(stderr, "wsgid: %v\n", err)
-		return 1
-	}
-	srv, err := server.New(cfg, gw, log, server.Options{Software: serverSoftware(cfg)})
-	if err != nil {
-		gw.Close(context.Background())
-		fmt.Fprintf(stderr, "wsgid: %v\n", err)
-		return 1
-	}
-	if err := srv.Listen(); err != nil {
-		gw.Close(context.Background())
-		log.Log(errorlog.Emerg, "core", "", "%v", err)
-		fmt.Fprintf(stderr, "wsgid: %v\n", err)
-		return 1
-	}
-	if err := gw.Start(context.Background()); err != nil {
-		log.Errorf("starting workers: %v", err)
-	}
-	if cfg.PidFile != "" {
-		if err := os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
-			log.Warnf("could not write PidFile %s: %v", cfg.PidFile, err)
-		} else {
-			defer os.Remove(cfg.PidFile)
-		}
-	}
-	log.Log(errorlog.Notice, "mpm_wsgid", "", "wsgid/%s configured -- resuming normal operations", Version)
-	for _, a := range srv.Addrs() {
-		log.Log(errorlog.Info, "core", "", "listening on %s", a)
-		fmt.Fprintf(stderr, "wsgid: listening on http://%s/\n", a)
-	}
-	if cfg.ErrorLog != "" {
-		fmt.Fprintf(stderr, "wsgid: error log: %s\n", cfg.ErrorLog)
-	}
-
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGWINCH)
-	defer signal.Stop(sigs)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	if ready != nil {
-		ready <- srv
-	}
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				log.Errorf("%v", err)
-				return 1
-			}
-			return 0
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGHUP, syscall.SIGUSR1:
-				log.Log(errorlog.Notice, "mpm_wsgid", "", "received %v: reopening logs", sig)
-				if err := srv.ReopenLogs(); err != nil {
-					log.Errorf("reopening logs: %v", err)
-				}
-				if r, ok := logOut.(interface{ Reopen() error }); ok {
-					r.Reopen()
-				}
-				continue
-			}
-			log.Log(errorlog.Notice, "mpm_wsgid", "", "caught %v, shutting down", sig)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			srv.Shutdown(ctx)
-			gw.Close(ctx)
-			cancel()
-			<-done
-			return 0
-		}
-	}
-}
-
 func serverSoftware(cfg *config.Config) string {
 	switch strings.ToLower(cfg.ServerTokens) {
 	case "prod", "productonly":
@@ -343,20 +254,33 @@ func serverSoftware(cfg *config.Config) string {
 // fileLog is an error-log file that can be reopened after rotation.
 type fileLog struct {
 	path string
+	mu   sync.Mutex
 	f    *os.File
 }
 
-func (l *fileLog) Write(p []byte) (int, error) { return l.f.Write(p) }
+func (l *fileLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.Write(p)
+}
 
 func (l *fileLog) Reopen() error {
 	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
+	l.mu.Lock()
 	old := l.f
 	l.f = f
+	l.mu.Unlock()
 	old.Close()
 	return nil
+}
+
+func (l *fileLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.Close()
 }
 
 // openErrorLog opens ErrorLog, falling back to standard error (with a
@@ -377,5 +301,5 @@ func openErrorLog(cfg *config.Config, stderr io.Writer) (io.Writer, func()) {
 		return stderr, func() {}
 	}
 	fl := &fileLog{path: p, f: f}
-	return fl, func() { fl.f.Close() }
+	return fl, func() { fl.Close() }
 }
