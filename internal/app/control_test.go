@@ -359,3 +359,62 @@ func TestReloadMovesListeners(t *testing.T) {
 		t.Errorf("%s, dropped from the configuration, still accepts", a)
 	}
 }
+
+// TestRestartReopensLogs: after logrotate moves the logs, a restart
+// writes to new files, even a refused one; and once the old generation
+// is done, no file of it stays open.
+func TestRestartReopensLogs(t *testing.T) {
+	site := newControlSite(t)
+	in := startWsgid(t, site.args...)
+	in.get("/before")
+	for _, name := range []string{"error.log", "access.log"} {
+		p := filepath.Join(site.dir, name)
+		if err := os.Rename(p, p+".1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site.vary("Listen 127.0.0.1:1", "NoSuchDirective on")
+	in.cmd.Process.Signal(syscall.SIGHUP)
+	if !site.waitLog("configuration not reloaded", 5*time.Second) {
+		t.Fatalf("the refused restart did not log to a new error.log:\n%s", site.errorLog())
+	}
+	in.get("/after-refused")
+	site.vary("Listen 127.0.0.1:1", "SetEnv GREETING gen-1")
+	in.cmd.Process.Signal(syscall.SIGUSR1)
+	waitGreeting(t, in.addr, "gen-1", 5*time.Second)
+	if !site.waitLog("generation 1 finished", 5*time.Second) {
+		t.Fatalf("generation 1 never finished\n%s", site.errorLog())
+	}
+	in.get("/after-reload")
+	want := map[string][]string{
+		"access.log.1": {"GET /before "},
+		"access.log":   {"GET /after-refused ", "GET /after-reload "},
+	}
+	for name, lines := range want {
+		var b []byte
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if b, _ = os.ReadFile(filepath.Join(site.dir, name)); strings.Contains(string(b), lines[len(lines)-1]) {
+				break
+			}
+		}
+		for _, l := range lines {
+			if !strings.Contains(string(b), l) {
+				t.Errorf("%s lacks %q:\n%s", name, l, b)
+			}
+		}
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", in.cmd.Process.Pid))
+	if err != nil {
+		t.Skipf("no /proc to list open files: %v", err)
+	}
+	openFiles := map[string]int{}
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", in.cmd.Process.Pid, fd.Name()))
+		if strings.HasPrefix(target, site.dir) {
+			openFiles[filepath.Base(target)]++
+		}
+	}
+	if openFiles["error.log"] != 1 || openFiles["access.log"] != 1 || len(openFiles) != 2 {
+		t.Errorf("log files open after the old generation finished: %v, want error.log and access.log once each", openFiles)
+	}
+}
