@@ -48,6 +48,7 @@ const (
 	TypeLog     Type = 0x14 // flags = level; stream 0 = process-wide; payload = UTF-8 text
 	TypeError   Type = 0x15 // u16 status | UTF-8 reason: the application failed on this stream
 	TypePong    Type = 0x16 // stream 0: the answer to TypePing
+	TypeRestart Type = 0x17 // the script changed before the application saw the request: restart and replay it
 )
 
 // Flags modify a frame.

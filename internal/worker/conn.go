@@ -329,6 +329,10 @@ func (c *conn) handle(f protocol.Frame) error {
 			return err
 		}
 		ev.N = n
+	case protocol.TypeRestart:
+		c.failStream(s, &Error{Status: 503, Group: c.g.cfg.Name, Pid: c.pid, Err: ErrScriptChanged})
+		c.g.recycleAll("script-reloading")
+		return nil
 	case protocol.TypeError:
 		st, reason, err := protocol.ParseError(f.Payload)
 		if err != nil {

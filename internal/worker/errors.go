@@ -21,6 +21,10 @@ var (
 	// ErrRequestTimeout: the request ran longer than
 	// GroupConfig.RequestTimeout (mod_wsgi's request-timeout; 504).
 	ErrRequestTimeout = errors.New("worker: request timeout")
+	// ErrScriptChanged: the process found the request's script changed
+	// before the application saw the request; the group is being
+	// replaced and the request should be replayed (503 if it cannot).
+	ErrScriptChanged = errors.New("worker: script changed, group restarting")
 )
 
 // Error is a dispatch or stream failure with the HTTP status the gateway

@@ -3,12 +3,11 @@ package worker
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"time"
 
 	"wsgid/internal/errorlog"
+	"wsgid/internal/protocol"
 	"wsgid/internal/worker/state"
 )
 
@@ -129,7 +128,10 @@ func (g *Group) reap(r *run) (cause string, protoErr bool) {
 	c := r.conn
 	select {
 	case <-c.readDone:
-		if c.readErr != nil && !errors.Is(c.readErr, io.EOF) && !errors.Is(c.readErr, net.ErrClosed) {
+		// Only a malformed frame is the process's fault; EOF, a reset
+		// (the process died with frames unread) or a closed socket
+		// mean it is gone or going.
+		if errors.Is(c.readErr, protocol.ErrFrame) {
 			protoErr = true
 			g.log.Log(errorlog.Error, "wsgi", "", "wsgid (pid=%d): process '%s' broke the protocol, killing it: %v", c.pid, g.cfg.Name, c.readErr)
 			c.kill()
@@ -193,6 +195,19 @@ func (g *Group) recycleLocked(c *conn, reason string, stop bool) {
 	select {
 	case c.p.recycle <- c:
 	default:
+	}
+}
+
+// recycleAll replaces every process of the group, each taking no new
+// request from now on (WSGIScriptReloading in a named group: the old
+// code must not answer again).
+func (g *Group) recycleAll(reason string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.procs {
+		if c := p.conn; c != nil && c.st.Accepts() {
+			g.recycleLocked(c, reason, true)
+		}
 	}
 }
 

@@ -113,10 +113,11 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 	// its process again is known to be the cause and gets the 502.
 	rs.replayable = end && idempotent[r.Method]
 	var died *worker.Error
-	for attempt := 0; ; attempt++ {
+	restarts := 0
+	for {
 		var st *worker.Stream
 		var err error
-		if attempt == 0 {
+		if died == nil {
 			st, err = grp.Open(ctx, r.RemoteAddr)
 		} else {
 			st, err = grp.OpenIsolated(ctx, r.RemoteAddr)
@@ -147,7 +148,16 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 		if again == nil {
 			return
 		}
-		if attempt == 0 {
+		if errors.Is(again, worker.ErrScriptChanged) {
+			// The group restarts for a changed script (daemon-style
+			// WSGIScriptReloading): the new code answers.
+			if restarts++; restarts <= 3 {
+				continue
+			}
+			rs.abort(http.StatusServiceUnavailable)
+			return
+		}
+		if died == nil {
 			died = again
 			g.log.Log(errorlog.Warn, "wsgi", r.RemoteAddr, "Daemon process '%s' (pid %d) died (%s) before answering %s %s; replaying it on another process.", again.Group, again.Pid, again.Cause, r.Method, r.RequestURI)
 			continue
@@ -197,8 +207,8 @@ func (rs *relay) run(ctx context.Context) *worker.Error {
 		ev, err := rs.st.Next(ctx)
 		if err != nil {
 			var we *worker.Error
-			if rs.replayable && rs.status == 0 && !rs.committed && ctx.Err() == nil &&
-				errors.As(err, &we) && errors.Is(err, worker.ErrWorkerDied) {
+			if rs.status == 0 && !rs.committed && ctx.Err() == nil && errors.As(err, &we) &&
+				(errors.Is(err, worker.ErrScriptChanged) || rs.replayable && errors.Is(err, worker.ErrWorkerDied)) {
 				return we
 			}
 			rs.workerFailed(ctx, err)

@@ -35,7 +35,7 @@ MAX_PAYLOAD = 16 << 20
 
 # Frame types (internal/protocol/protocol.go).
 T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07
-T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16
+T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG, T_RESTART = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 256 << 10
@@ -471,6 +471,14 @@ class Worker(object):
             if mod is not None and reloading:
                 try:
                     if os.stat(path).st_mtime != mod.__mtime__:
+                        if self.cfg.get('group'):
+                            # A named group is mod_wsgi's daemon mode: the
+                            # whole process restarts, so modules the script
+                            # imports are reloaded too; wsgid replays this
+                            # request on a new process.
+                            self.log(L_INFO, "wsgid (pid=%d): Force restart of process '%s': WSGI script '%s' changed." % (
+                                self.pid, self.cfg['group'], path), stream)
+                            raise ScriptChanged()
                         self.log(L_INFO, "wsgid (pid=%d): Reloading WSGI script '%s'." % (self.pid, path), stream)
                         mod = None
                 except OSError:
@@ -535,6 +543,10 @@ class AppError(Exception):
     def __init__(self, status):
         Exception.__init__(self, status)
         self.status = status
+
+
+class ScriptChanged(Exception):
+    """The script changed in a named group: restart the process (RESTART)."""
 
 
 class ClientGone(OSError):
@@ -896,6 +908,9 @@ class Request(object):
             app = w.load(env, self.stream)
         except AppError as e:
             self.fail(e.status, 'application could not be loaded')
+            return
+        except ScriptChanged:
+            w.queue_out(frame(T_RESTART, 0, self.stream, b''), False)
             return
         result = None
         try:

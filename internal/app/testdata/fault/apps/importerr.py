@@ -1,0 +1,1 @@
+raise ImportError('fault.py test: this application cannot be imported')
