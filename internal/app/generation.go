@@ -124,14 +124,14 @@ func runReloadable(cfg *config.Config, load func() (*config.Config, []error), st
 	for {
 		select {
 		case err := <-s.cur.served:
-			s.cur.served <- err // for stop
+			s.cur.served <- err // finish waits for it
+			code := 0
 			if err != nil {
 				s.cur.log.Errorf("%v", err)
-				s.stop(stopTimeout)
-				return 1
+				code = 1
 			}
 			s.stop(stopTimeout)
-			return 0
+			return code
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP, syscall.SIGUSR1:
@@ -277,6 +277,9 @@ func (s *supervisor) restart(graceful bool) {
 	}()
 	s.writePidFile(cfg.PidFile)
 	g.log.Log(errorlog.Notice, "mpm_wsgid", "", "wsgid/%s configured (generation %d) -- resuming normal operations", Version, g.n)
+	for _, a := range g.srv.Addrs() {
+		g.log.Log(errorlog.Info, "core", "", "listening on %s", a)
+	}
 }
 
 // stop finishes the current generation and the retiring ones, giving
