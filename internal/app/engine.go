@@ -181,6 +181,15 @@ func (e *engine) Close(ctx context.Context) error {
 	return first
 }
 
+// GroupStats implements server.GroupReporter for server-status.
+func (e *engine) GroupStats() []worker.Stats {
+	out := make([]worker.Stats, len(e.order))
+	for i, g := range e.order {
+		out[i] = g.Stats()
+	}
+	return out
+}
+
 // Serve implements server.WSGI.
 func (e *engine) Serve(w http.ResponseWriter, r *http.Request, t *wsgi.Target) {
 	e.gateway.Serve(w, r, t)

@@ -244,6 +244,29 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	// server-status reports what happened above, per group.
+	t.Run("server-status", func(t *testing.T) {
+		code, body, _ := s.fetch("GET", "/server-status?auto")
+		if code != 200 {
+			t.Fatalf("server-status: %d %q", code, body)
+		}
+		for _, want := range []string{"ServerUptimeSeconds: ", "Total Accesses: ", "WSGIGroup: crash processes=2 ", "WSGIGroup: (default) ",
+			"request-timeouts=1 ", "recycled=request-timeout:1", "recycled=memory-limit:1"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("server-status lacks %q:\n%s", want, body)
+			}
+		}
+		if !strings.Contains(body, "WSGIGroup: crash processes=2 busy=0 idle=2 queued=0 restarts=") || strings.Contains(body, "WSGIGroup: crash processes=2 busy=0 idle=2 queued=0 restarts=0 ") {
+			t.Errorf("crash group restarts not counted:\n%s", body)
+		}
+		if code, body, _ := s.fetch("GET", "/server-status"); code != 200 || !strings.Contains(body, "<h2>Process group hang</h2>") {
+			t.Errorf("HTML page: %d %q", code, body)
+		}
+		if code, _, _ := s.fetch("GET", "/status-denied"); code != 403 {
+			t.Errorf("denied status page: %d", code)
+		}
+	})
+
 	t.Run("slowloris", func(t *testing.T) {
 		// 1,000 clients that send a request line and then a header byte
 		// now and then; normal requests must keep being answered fast.

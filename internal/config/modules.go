@@ -175,7 +175,7 @@ func registerModules() {
 	ignore("mod_negotiation", CtxAny, "no content negotiation", "LanguagePriority", "ForceLanguagePriority", "CacheNegotiatedDocs")
 	ignore("mod_filter", CtxAny, "no output filters", "AddOutputFilterByType", "FilterDeclare", "FilterProvider", "FilterChain", "FilterProtocol", "FilterTrace")
 	ignore("mod_deflate", CtxAny, "responses are not compressed", "DeflateCompressionLevel", "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize", "DeflateFilterNote", "DeflateInflateLimitRequestBody", "DeflateAlterETag")
-	ignore("mod_status", CtxAny, "no server-status page", "ExtendedStatus", "SeeRequestTail")
+	ignore("mod_status", CtxAny, "server-status always shows what wsgid knows", "ExtendedStatus", "SeeRequestTail")
 	ignore("mod_mime_magic", CtxAny, "no content sniffing", "MimeMagicFile")
 	ignore("mod_expires", CtxAny, "no Expires headers are added", "ExpiresActive", "ExpiresByType", "ExpiresDefault")
 	ignore("mod_http2", CtxAny, "HTTP/2 is always available over h2c and TLS", "H2Direct", "H2Push", "H2MaxSessionStreams", "H2WindowSize", "H2StreamMaxMemSize", "H2ModernTLSOnly", "H2Upgrade")

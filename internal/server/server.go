@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wsgid/internal/access"
@@ -50,6 +51,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	started  time.Time     // for server-status
+	accesses atomic.Uint64 // requests served, for server-status
 
 	serving sync.WaitGroup // http.Server.Serve loops still accepting
 	fresh   listener.Fresh // accepted connections Shutdown waits for
@@ -87,7 +91,7 @@ type Options struct {
 // New builds a server for cfg. gateway may be nil when no WSGI
 // application is configured (requests for one then get 500).
 func New(cfg *config.Config, gateway WSGI, log *errorlog.Logger, opt Options) (*Server, error) {
-	s := &Server{cfg: cfg, log: log, gateway: gateway, software: opt.Software}
+	s := &Server{cfg: cfg, log: log, gateway: gateway, software: opt.Software, started: time.Now()}
 	if s.software == "" {
 		s.software = "wsgid"
 	}
@@ -214,6 +218,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h := s.vhosts.pick(local, r.Host)
+	s.accesses.Add(1)
 	rw := newResponseWriter(w, r)
 	defer rw.release()
 	w.Header().Set("Server", s.software)
@@ -281,6 +286,8 @@ func (s *Server) serve(rw *responseWriter, r *http.Request, h *hostRuntime, loca
 		s.serveWSGI(rw, r, h, res, dv)
 	case "", "default-handler":
 		s.serveStatic(rw, r, h, res, dv)
+	case "server-status":
+		s.serveStatus(rw, r)
 	case "cgi-script":
 		s.error(rw, r, h, res, http.StatusForbidden, "AH01215: CGI scripts are not supported by wsgid: "+res.Filename)
 	default:
