@@ -144,6 +144,9 @@ func TestControl(t *testing.T) {
 			if pid, err := waitPidFile(pidFile, time.Second); err != nil || pid != in.cmd.Process.Pid {
 				t.Fatalf("PidFile: %d, %v; want %d", pid, err, in.cmd.Process.Pid)
 			}
+			// Serving, not only listening: a connection still in the
+			// backlog when wsgid stops is reset, as with any server.
+			waitGreeting(t, in.addr, "gen-0", 5*time.Second)
 			type result struct {
 				status int
 				body   string
