@@ -186,8 +186,9 @@ func TestDebianStock(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Errorf("GET /.htaccess = %d, want 403", resp.StatusCode)
 	}
-	resp, _ = in.get("/server-status")
-	if resp.StatusCode != 500 && resp.StatusCode != 403 {
-		t.Errorf("GET /server-status = %d, want 500 (handler not implemented) or 403", resp.StatusCode)
+	// Debian's status.conf: server-status for "Require local", as Apache.
+	resp, body = in.get("/server-status?auto")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Total Accesses: ") {
+		t.Errorf("GET /server-status?auto = %d %q", resp.StatusCode, body)
 	}
 }

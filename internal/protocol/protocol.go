@@ -70,7 +70,7 @@ const (
 
 // DefaultWindow is the response window a stream starts with: the bytes
 // a worker may send before wsgid grants more with TypeWindow.
-const DefaultWindow = 256 << 10
+const DefaultWindow = 1 << 20
 
 // ErrFrame reports a malformed frame. A connection that produced one is
 // closed: the stream boundaries can no longer be trusted.
@@ -83,6 +83,10 @@ type Frame struct {
 	Flags   Flags
 	Stream  uint32
 	Payload []byte
+	// Buf, when not nil, holds Payload: a large payload was read
+	// straight into a buffer from Reader.Alloc, which now belongs to the
+	// caller. Otherwise Payload is valid until the next Reader.Next.
+	Buf *[]byte
 }
 
 // AppendHeader appends a frame header for a payload of n bytes.
@@ -245,7 +249,16 @@ type Reader struct {
 	r0   int // start of unread data
 	r1   int // end of unread data
 	next int // bytes of the previous frame to discard on the next call
+
+	// Alloc, if set, provides a buffer of at least n bytes for a payload
+	// of LargePayload bytes or more, which is then read into it directly
+	// and handed over in Frame.Buf: a large response body is copied once
+	// (kernel to buffer) instead of twice.
+	Alloc func(n int) *[]byte
 }
+
+// LargePayload is the payload size from which Reader uses Alloc.
+const LargePayload = 32 << 10
 
 // NewReader returns a Reader with an initial buffer of size bytes (64 KiB
 // if size <= 0); the buffer grows for larger frames up to MaxPayload.
@@ -278,6 +291,9 @@ func (r *Reader) Next() (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
+	if n >= LargePayload && r.Alloc != nil {
+		return r.readLarge(Frame{Type: t, Flags: f, Stream: stream}, n)
+	}
 	if err := r.fill(HeaderSize + n); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -287,6 +303,25 @@ func (r *Reader) Next() (Frame, error) {
 	p := r.buf[r.r0+HeaderSize : r.r0+HeaderSize+n]
 	r.next = HeaderSize + n
 	return Frame{Type: t, Flags: f, Stream: stream, Payload: p}, nil
+}
+
+// readLarge reads the n-byte payload of fr, whose header is buffered,
+// into a buffer from Alloc: what is buffered already is copied, the rest
+// read directly.
+func (r *Reader) readLarge(fr Frame, n int) (Frame, error) {
+	b := r.Alloc(n)
+	p := (*b)[:n]
+	r.r0 += HeaderSize
+	k := copy(p, r.buf[r.r0:r.r1])
+	r.r0 += k
+	if _, err := io.ReadFull(r.r, p[k:]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return Frame{}, err
+	}
+	fr.Payload, fr.Buf = p, b
+	return fr, nil
 }
 
 // fill makes at least n unread bytes available.

@@ -47,6 +47,54 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReaderAlloc: large payloads are read into buffers from Alloc and
+// handed over; small ones stay in the Reader's buffer. Reads of every
+// size split the frames anywhere.
+func TestReaderAlloc(t *testing.T) {
+	sizes := []int{10, LargePayload, 5, LargePayload*3 + 7, 0, LargePayload - 1}
+	var buf []byte
+	for i, n := range sizes {
+		buf = AppendFrame(buf, TypeData, 0, uint32(i+1), bytes.Repeat([]byte{byte('a' + i)}, n))
+	}
+	for _, chunk := range []int{1, 7, 4096, 1 << 20} {
+		allocs := 0
+		r := NewReader(&chunkReader{bytes.NewReader(buf), chunk}, 64)
+		r.Alloc = func(n int) *[]byte { allocs++; b := make([]byte, 0, n+1); return &b }
+		for i, n := range sizes {
+			f, err := r.Next()
+			if err != nil || f.Stream != uint32(i+1) || len(f.Payload) != n || !bytes.Equal(f.Payload, bytes.Repeat([]byte{byte('a' + i)}, n)) {
+				t.Fatalf("chunk %d frame %d: %v stream %d len %d", chunk, i, err, f.Stream, len(f.Payload))
+			}
+			if (f.Buf != nil) != (n >= LargePayload) {
+				t.Errorf("chunk %d frame %d (%d bytes): Buf set = %v", chunk, i, n, f.Buf != nil)
+			}
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Errorf("chunk %d: at end %v", chunk, err)
+		}
+		if allocs != 2 {
+			t.Errorf("chunk %d: %d allocations, want 2", chunk, allocs)
+		}
+	}
+	// A large payload cut short is an unexpected EOF.
+	r := NewReader(bytes.NewReader(buf[:len(buf)/2]), 0)
+	r.Alloc = func(n int) *[]byte { b := make([]byte, n); return &b }
+	var err error
+	for err == nil {
+		_, err = r.Next()
+	}
+	if err != io.ErrUnexpectedEOF {
+		t.Errorf("truncated: %v", err)
+	}
+}
+
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
 type iotestOneByte struct{ r io.Reader }
 
 func (o iotestOneByte) Read(p []byte) (int, error) {

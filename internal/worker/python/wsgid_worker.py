@@ -38,7 +38,9 @@ T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING = 0x01, 0x02, 
 T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG, T_RESTART = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
-DEFAULT_WINDOW = 256 << 10
+DEFAULT_WINDOW = 1 << 20
+GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
+IOV_MAX = 1024
 
 _COND_LOCK = threading.Lock()
 
@@ -95,6 +97,7 @@ class Worker(object):
         self.send_lock = threading.Lock()
         self.pending = []          # encoded frames waiting for the batch send
         self.pending_count = 0
+        self.pending_gather = False  # pending holds a large body: send with sendmsg
         self.work = queue.SimpleQueue()
         self.streams = {}          # stream id -> Request, guarded by streams_lock
         self.streams_lock = threading.Lock()
@@ -145,20 +148,51 @@ class Worker(object):
             if flush or self.pending_count >= 16:
                 self._flush_locked()
 
+    def queue_body(self, head, body, flush):
+        """Queue a frame whose header is head and payload body. A large
+        body is queued as it is (a memoryview of the application's bytes)
+        and gathered by sendmsg, never copied in Python."""
+        with self.send_lock:
+            if len(body) <= GATHER_MIN:
+                self.pending.append(head + (body if type(body) is bytes else bytes(body)))
+            else:
+                self.pending.append(head)
+                self.pending.append(body)
+                self.pending_gather = True
+            self.pending_count += 1
+            if flush or self.pending_count >= 16:
+                self._flush_locked()
+
     def flush(self):
         with self.send_lock:
             self._flush_locked()
 
     def _flush_locked(self):
-        if not self.pending:
+        pending = self.pending
+        if not pending:
             return
-        data = b''.join(self.pending) if len(self.pending) > 1 else self.pending[0]
         self.pending = []
         self.pending_count = 0
         try:
-            self.sock.sendall(data)
+            if self.pending_gather:
+                self.pending_gather = False
+                self._sendv(pending)
+            else:
+                self.sock.sendall(b''.join(pending) if len(pending) > 1 else pending[0])
         except OSError:
             pass  # wsgid went away; the reader loop sees EOF and exits
+
+    def _sendv(self, bufs):
+        """sendall for a list of buffers, with scatter/gather I/O."""
+        while bufs:
+            n = self.sock.sendmsg(bufs[:IOV_MAX])
+            i = 0
+            while i < len(bufs) and n >= len(bufs[i]):
+                n -= len(bufs[i])
+                i += 1
+            bufs = bufs[i:]
+            if n:
+                bufs[0] = memoryview(bufs[0])[n:]
 
     def send_fd(self, data, fd):
         """Send one frame with a file descriptor attached (SCM_RIGHTS)."""
@@ -869,6 +903,8 @@ class Request(object):
         data = self._trim(data)
         if not self.sent_headers and self.status is None:
             raise RuntimeError('response has not been started')
+        if len(data) > GATHER_MIN:
+            data = memoryview(data)  # pieces are views, not copies
         while True:
             credit = self._credit()
             if len(data) > credit:
@@ -884,9 +920,11 @@ class Request(object):
             self.body_sent += len(chunk)
             if not self.sent_headers:
                 self.sent_headers = True
-                self.worker.queue_out(block_frame(T_HEADERS, F_END if last else 0, self.stream, self.header_block(), chunk), False)
+                block = self.header_block()
+                self.worker.queue_body(HEADER.pack(4 + len(block) + len(chunk), T_HEADERS, F_END if last else 0, self.stream) +
+                                       U32.pack(len(block)) + block, chunk, False)
             elif chunk or last:
-                self.worker.queue_out(frame(T_DATA, F_END if last else 0, self.stream, chunk), False)
+                self.worker.queue_body(HEADER.pack(len(chunk), T_DATA, F_END if last else 0, self.stream), chunk, False)
             if not data:
                 return
 
