@@ -23,6 +23,9 @@ class NullWorker(w.Worker):
     def queue_out(self, data, flush):
         self.out.append(data)
 
+    def queue_body(self, head, body, flush):
+        self.out.append(head + bytes(body))
+
 
 def main(batch=16, rounds=20000):
     env = {'REQUEST_METHOD': 'GET', 'SCRIPT_NAME': '/wsgi/sample.py', 'PATH_INFO': '', 'QUERY_STRING': '',

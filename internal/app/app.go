@@ -99,7 +99,11 @@ func parseFlags(args []string) (*flags, error) {
 				f.after = append(f.after, v)
 			}
 		case strings.HasPrefix(a, "-R"):
-			f.root, err = val()
+			if f.root, err = val(); err == nil {
+				// Absolute: workers may start in another directory
+				// (a dropped user's home, or "/").
+				f.root, err = filepath.Abs(f.root)
+			}
 		case strings.HasPrefix(a, "-e"):
 			f.errorLevel, err = val()
 		case strings.HasPrefix(a, "-k"):

@@ -134,6 +134,10 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 	dc.Multiprocess = dc.Processes > 1
 	dc.Multithread = true
 	dc.ImportScripts = imports[defaultGroupName]
+	// Applications that name no process group run here; when there are
+	// none, the group must cost nothing, so it starts with its first
+	// request (unless scripts are to be imported at start-up).
+	dc.Lazy = len(dc.ImportScripts) == 0
 	if err := e.add(dc, log); err != nil {
 		e.Close(context.Background())
 		return nil, err

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,22 @@ func seedArgs(t *testing.T) (root string, args []string) {
 		args = append(args, "-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr")
 	}
 	return root, args
+}
+
+// TestSeedRelativeRoot runs the README's command form, "-R examples/seed"
+// relative to the working directory: the script path must still resolve
+// in workers that start elsewhere (a dropped user's home, or "/").
+func TestSeedRelativeRoot(t *testing.T) {
+	requirePython(t)
+	root, args := seedArgs(t)
+	args[1] = filepath.Base(root)
+	addr := freePort(t)
+	cmd := exec.Command(binary, append(args, "--listen", addr)...)
+	cmd.Dir = filepath.Dir(root)
+	in := startCmd(t, cmd, addr)
+	if resp, body := in.get("/wsgi/sample.py"); resp.StatusCode != 200 || !strings.HasPrefix(body, "Selamat!") {
+		t.Errorf("GET /wsgi/sample.py = %d %q", resp.StatusCode, body)
+	}
 }
 
 // TestSeed is the brief's promise: the seed configuration, unchanged,

@@ -150,6 +150,11 @@ type GroupConfig struct {
 	Umask       *int
 	CPUPriority int
 	StackSize   int64
+	// Lazy makes Start spawn nothing: the processes start with the
+	// first request (which waits for them, up to QueueTimeout). For a
+	// group that may never be used, such as the default group of a
+	// configuration whose applications all name their own.
+	Lazy bool
 	// BodyThreshold is the largest request body the gateway reads in
 	// full before dispatch and sends inline; larger or chunked bodies
 	// are streamed on demand. Default 64 KiB.
@@ -223,6 +228,7 @@ type Group struct {
 	deadlocks int
 	closing   bool
 	started   bool
+	pending   bool // Lazy and not yet spawned
 	// failure is why the last process start failed while no process was
 	// ready; requests then fail at once with 503 instead of queueing.
 	failure error
@@ -308,8 +314,26 @@ func (g *Group) Start(ctx context.Context) error {
 	for i := range g.procs {
 		g.procs[i] = &proc{idx: i, readyCh: make(chan struct{}), first: true, recycle: make(chan *conn, 1)}
 	}
+	if g.cfg.Lazy {
+		g.pending = true
+		g.mu.Unlock()
+		return nil
+	}
 	g.mu.Unlock()
+	return g.spawnAll(ctx)
+}
 
+// spawnAll starts every slot's process and its supervisor, and the
+// monitor; then it waits as Start documents.
+func (g *Group) spawnAll(ctx context.Context) error {
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		return nil
+	}
+	g.wg.Add(1) // Close waits for a lazy start in progress
+	g.mu.Unlock()
+	defer g.wg.Done()
 	var errs []error
 	for _, p := range g.procs {
 		w, err := g.startProc(p)
@@ -519,6 +543,13 @@ func (g *Group) open(ctx context.Context, client string, isolated bool) (*Stream
 		s := c.reserveLocked(client, isolated)
 		g.mu.Unlock()
 		return s, nil
+	}
+	if g.pending {
+		// A lazy group's first request: start the processes and wait
+		// in the queue like any request that found no room.
+		g.pending = false
+		g.log.Log(errorlog.Info, "wsgi", client, "starting process group '%s' for its first request", g.cfg.Name)
+		go g.spawnAll(context.Background())
 	}
 	if len(g.live) == 0 && g.failure != nil {
 		err := g.failure

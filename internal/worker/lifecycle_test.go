@@ -243,3 +243,17 @@ func TestDeadlockTimeout(t *testing.T) {
 		t.Errorf("not logged:\n%s", logs)
 	}
 }
+
+func TestLazyGroup(t *testing.T) {
+	g, logs := fakeGroup(t, func(c *GroupConfig) { c.Lazy = true; c.Processes = 2 })
+	if st := g.Stats(); st.Processes[0].Pid != 0 || st.Processes[1].Pid != 0 {
+		t.Fatalf("a lazy group spawned processes at Start: %+v", st)
+	}
+	if p := pids(t, g, 1)[0]; p == "" {
+		t.Fatal("first request not served")
+	}
+	waitReady(t, g, 2)
+	if !strings.Contains(logs.String(), "starting process group 'fake' for its first request") {
+		t.Errorf("not logged:\n%s", logs)
+	}
+}
