@@ -112,7 +112,6 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 		gc.InactivityTimeout = d.InactivityTimeout
 		gc.RequestTimeout = d.RequestTimeout
 		gc.GracefulTimeout = d.GracefulTimeout
-		gc.EvictionTimeout = d.EvictionTimeout
 		gc.DeadlockTimeout = d.DeadlockTimeout
 		gc.MemoryLimit = d.MemoryLimit
 		gc.CPUTimeLimit = d.CPUTimeLimit

@@ -21,14 +21,23 @@ import (
 )
 
 // Bounds on how long requests in flight may run once wsgid is told to
-// stop or restart. GracefulShutdownTimeout is not read from the
-// configuration yet, so graceful stop and graceful restart use
-// gracefulTimeout where Apache would wait without end.
+// stop or restart. Graceful stop and graceful restart use the
+// configuration's GracefulShutdownTimeout, or gracefulTimeout where
+// Apache would wait without end (see gracefulFor).
 const (
 	stopTimeout     = 10 * time.Second // SIGTERM, SIGINT (-k stop)
 	gracefulTimeout = 60 * time.Second // SIGWINCH, SIGUSR1 (-k graceful-stop, -k graceful)
 	restartTimeout  = 5 * time.Second  // SIGHUP (-k restart): the old generation's requests
 )
+
+// gracefulFor is how long a graceful stop or restart of a generation
+// running cfg lets its requests finish.
+func gracefulFor(cfg *config.Config) time.Duration {
+	if cfg.GracefulShutdownTimeout > 0 {
+		return cfg.GracefulShutdownTimeout
+	}
+	return gracefulTimeout
+}
 
 // generation is one loaded configuration at work: its error log, worker
 // groups and HTTP servers, on Gates of the process's listening sockets.
@@ -138,8 +147,9 @@ func runReloadable(cfg *config.Config, load func() (*config.Config, []error), st
 				s.restart(sig == syscall.SIGUSR1)
 				continue
 			case syscall.SIGWINCH:
-				s.cur.log.Log(errorlog.Notice, "mpm_wsgid", "", "caught SIGWINCH, shutting down gracefully (in-flight requests get up to %v)", gracefulTimeout)
-				s.stop(gracefulTimeout)
+				grace := gracefulFor(s.cur.cfg)
+				s.cur.log.Log(errorlog.Notice, "mpm_wsgid", "", "caught SIGWINCH, shutting down gracefully (in-flight requests get up to %v)", grace)
+				s.stop(grace)
 			default:
 				s.cur.log.Log(errorlog.Notice, "mpm_wsgid", "", "caught %v, shutting down", sig)
 				s.stop(stopTimeout)
@@ -240,7 +250,7 @@ func (s *supervisor) restart(graceful bool) {
 	old := s.cur
 	what, grace := "SIGHUP received, restarting", restartTimeout
 	if graceful {
-		what, grace = "SIGUSR1 received, graceful restart", gracefulTimeout
+		what, grace = "SIGUSR1 received, graceful restart", gracefulFor(old.cfg)
 	}
 	old.reopenLogs()
 	old.log.Log(errorlog.Notice, "mpm_wsgid", "", "%s: reading %s", what, old.cfg.File)

@@ -26,10 +26,13 @@ type Config struct {
 	LogLevel   LogLevel // LogLevel; default warn
 	LogFormats map[string]string
 
-	Timeout              time.Duration // Timeout; default 60s
-	KeepAlive            bool          // KeepAlive; default On
-	KeepAliveTimeout     time.Duration // KeepAliveTimeout; default 5s
-	MaxKeepAliveRequests int           // MaxKeepAliveRequests; default 100, 0 = unlimited
+	Timeout          time.Duration // Timeout; default 60s
+	KeepAlive        bool          // KeepAlive; default On
+	KeepAliveTimeout time.Duration // KeepAliveTimeout; default 5s
+	// GracefulShutdownTimeout bounds how long a graceful stop or restart
+	// lets requests in flight finish; 0 = wsgid's default (60s).
+	GracefulShutdownTimeout time.Duration
+	MaxKeepAliveRequests    int // MaxKeepAliveRequests; default 100, 0 = unlimited
 
 	LimitRequestFields    int // default 100
 	LimitRequestFieldSize int // default 8190

@@ -228,6 +228,11 @@ func registerCore() {
 		st.cfg.KeepAliveTimeout = v
 		return err
 	})
+	reg("core", "GracefulShutdownTimeout", CtxServer, Supported, "0 (Apache: wait without end) is read as 60 seconds", func(st *state, d *httpdconf.Directive) error {
+		v, err := seconds(d)
+		st.cfg.GracefulShutdownTimeout = v
+		return err
+	})
 	reg("core", "MaxKeepAliveRequests", CtxServer|CtxVhost, Partial, "accepted; connections are not closed after a count", func(st *state, d *httpdconf.Directive) error {
 		v, err := intArg(d)
 		st.cfg.MaxKeepAliveRequests = v
@@ -355,7 +360,7 @@ func registerCore() {
 		"StartServers", "MinSpareServers", "MaxSpareServers", "MaxRequestWorkers", "MaxClients",
 		"MaxConnectionsPerChild", "MaxRequestsPerChild", "ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads",
 		"ThreadStackSize", "AsyncRequestWorkerFactor", "ListenBacklog", "SendBufferSize", "ReceiveBufferSize",
-		"MaxMemFree", "CoreDumpDirectory", "GracefulShutdownTimeout", "EnableExceptionHook", "ScoreBoardFile",
+		"MaxMemFree", "CoreDumpDirectory", "EnableExceptionHook", "ScoreBoardFile",
 		"ExtendedStatus", "SeeRequestTail", "CGIMapExtension", "CGIPassAuth", "CGIVar", "AcceptFilter",
 		"HttpProtocolOptions", "MergeTrailers", "ServerPath", "NameVirtualHost", "RLimitCPU", "RLimitMEM",
 		"RLimitNPROC", "SetInputFilter", "SetOutputFilter", "AddOutputFilter", "AddInputFilter", "RemoveOutputFilter",

@@ -118,10 +118,6 @@ type GroupConfig struct {
 	// interpreter is stuck, typically a C extension holding the GIL.
 	// 0 = no probing.
 	DeadlockTimeout time.Duration
-	// EvictionTimeout is how long a graceful restart lets the group's
-	// processes finish their requests (eviction-timeout=); 0 falls back
-	// to GracefulTimeout. See DrainTimeout.
-	EvictionTimeout time.Duration
 	// GracefulTimeout bounds how long a recycled process may take to
 	// finish its requests before it is killed (graceful-timeout=);
 	// default 15s.
@@ -281,15 +277,6 @@ func NewGroup(cfg GroupConfig, log *errorlog.Logger) (*Group, error) {
 		return nil, fmt.Errorf("group %q: %w", cfg.Name, err)
 	}
 	return g, nil
-}
-
-// DrainTimeout is how long a graceful restart should give the group to
-// finish its requests: eviction-timeout, else graceful-timeout.
-func (g *Group) DrainTimeout() time.Duration {
-	if g.cfg.EvictionTimeout > 0 {
-		return g.cfg.EvictionTimeout
-	}
-	return g.cfg.GracefulTimeout
 }
 
 // Config returns the group's configuration with defaults filled in.
