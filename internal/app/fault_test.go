@@ -120,7 +120,7 @@ func TestFaults(t *testing.T) {
 		close(stop)
 		ok, failures := wait()
 		if len(failures) > 0 || ok < 10 {
-			t.Errorf("%d answered, %d failed: %v", ok, len(failures), failures)
+			t.Errorf("%d answered, %d failed: %v\n%s", ok, len(failures), failures, s.errorLog())
 		}
 		s.waitLog(t, "(pid "+pid+") died (signal: killed) before answering GET /crash/slow?200; replaying it on another process")
 	})
@@ -140,7 +140,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("culprit: %d %v, want 502", code, err)
 			}
 			if len(failures) > 0 || ok < 10 {
-				t.Errorf("neighbours: %d answered, %d failed: %v", ok, len(failures), failures)
+				t.Errorf("neighbours: %d answered, %d failed: %v\n%s", ok, len(failures), failures, s.errorLog())
 			}
 			s.waitLog(t, "GET /crash/"+how+" was in flight when daemon processes 'crash'")
 			// A POST is not replayed: one death, one 502.

@@ -74,41 +74,53 @@ type instance struct {
 }
 
 // startWsgid runs the binary with args plus --listen on a free port and
-// waits until it answers.
+// waits until it answers. freePort's port may be taken by another test
+// process before wsgid binds it: then it tries another.
 func startWsgid(t *testing.T, args ...string) *instance {
 	t.Helper()
-	addr := freePort(t)
-	args = append(args, "--listen", addr)
-	return startCmd(t, exec.Command(binary, args...), addr)
+	for attempt := 1; ; attempt++ {
+		addr := freePort(t)
+		in, err := tryStart(t, exec.Command(binary, append(args, "--listen", addr)...), addr)
+		if err == nil {
+			return in
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+	}
 }
 
 // startCmd starts cmd and waits until addr answers.
 func startCmd(t *testing.T, cmd *exec.Cmd, addr string) *instance {
 	t.Helper()
+	in, err := tryStart(t, cmd, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func tryStart(t *testing.T, cmd *exec.Cmd, addr string) (*instance, error) {
 	stderr := &syncWriter{}
 	cmd.Stderr = stderr
 	cmd.Stdout = stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	in := &instance{t: t, cmd: cmd, addr: addr, stderr: stderr,
 		client: &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	t.Cleanup(in.stop)
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && !strings.Contains(stderr.String(), "address already in use") {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return in
-		}
-		if cmd.ProcessState != nil {
-			break
+			t.Cleanup(in.stop)
+			return in, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	in.stop()
-	t.Fatalf("wsgid did not start listening on %s; output:\n%s", addr, stderr.String())
-	return nil
+	return nil, fmt.Errorf("wsgid did not start listening on %s; output:\n%s", addr, stderr.String())
 }
 
 func (in *instance) stop() {

@@ -57,6 +57,11 @@ type conn struct {
 	// draining is set once the process is retired with streams it may
 	// still be running after they were failed (request-timeout).
 	draining atomic.Bool
+	// broken is set as soon as the connection fails either way (a write
+	// error, or the reader stopped), before supervision has reaped the
+	// process and taken it out of Group.live: dispatch skips it, so
+	// requests do not keep landing on a process known to be gone.
+	broken atomic.Bool
 	// pingSent is when the unanswered deadlock-timeout probe was sent
 	// (UnixNano), 0 when none is outstanding.
 	pingSent atomic.Int64
@@ -176,6 +181,7 @@ func (c *conn) flushLoop() {
 			c.spare = buf[:0]
 		}
 		if err != nil {
+			c.broken.Store(true)
 			c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
 			c.out = nil
 			c.uc.Close() // the reader notices and supervision takes over
@@ -228,6 +234,7 @@ func protocolError(format string, args ...any) error {
 
 func (c *conn) readLoop() {
 	defer close(c.readDone)
+	defer c.broken.Store(true)
 	r := protocol.NewReader(c.mr, 64<<10)
 	r.Alloc = getBuf
 	for {

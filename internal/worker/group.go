@@ -603,7 +603,7 @@ func (g *Group) noteFailure(err error) {
 func (g *Group) pickLocked(isolated bool) *conn {
 	var best *conn
 	for _, c := range g.live {
-		if isolated && c.isolated > 0 {
+		if (isolated && c.isolated > 0) || c.broken.Load() {
 			continue
 		}
 		if c.inflight == 0 {
@@ -621,7 +621,7 @@ func (g *Group) pickLocked(isolated bool) *conn {
 func (g *Group) serveWaitersLocked(c *conn) {
 	kept := g.waiters[:0]
 	for i, w := range g.waiters {
-		if !c.accepting || c.inflight >= g.cfg.MaxDepth {
+		if !c.accepting || c.inflight >= g.cfg.MaxDepth || c.broken.Load() {
 			kept = append(kept, g.waiters[i:]...)
 			break
 		}

@@ -113,7 +113,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 	// its process again is known to be the cause and gets the 502.
 	rs.replayable = end && idempotent[r.Method]
 	var died *worker.Error
-	restarts := 0
+	restarts, unsent := 0, 0
 	for {
 		var st *worker.Stream
 		var err error
@@ -139,6 +139,13 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 		rs.st = st
 		if err := st.Send(env, inline, end); err != nil {
 			st.Close()
+			// The process died before it could read the request (it
+			// is not yet known dead): the application never saw it,
+			// so sending it elsewhere is safe for any method.
+			if unsent++; unsent <= 3 {
+				g.log.Log(errorlog.Info, "wsgi", r.RemoteAddr, "Unable to send request to daemon process '%s' (pid %d): %v; trying another.", name, st.Pid(), err)
+				continue
+			}
 			g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Unable to send request to daemon process '%s' (pid %d): %v", name, st.Pid(), err)
 			g.error(w, r, http.StatusBadGateway)
 			return
