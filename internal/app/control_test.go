@@ -33,9 +33,7 @@ func newControlSite(t *testing.T) *controlSite {
 	requirePython(t)
 	dir := copyTree(t, "testdata/control")
 	args := []string{"-f", filepath.Join(dir, "httpd.conf"), "-C", "Define DIR " + dir}
-	if os.Getuid() == 0 {
-		args = append(args, "-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr")
-	}
+	args = append(args, unprivileged()...)
 	return &controlSite{t: t, dir: dir, args: args}
 }
 

@@ -28,9 +28,7 @@ func startFaultSite(t *testing.T) *faultSite {
 	requirePython(t)
 	dir := copyTree(t, "testdata/fault")
 	args := []string{"-f", filepath.Join(dir, "httpd.conf"), "-C", "Define SITE " + dir}
-	if os.Getuid() == 0 {
-		args = append(args, "-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr")
-	}
+	args = append(args, unprivileged()...)
 	return &faultSite{startWsgid(t, args...), dir}
 }
 

@@ -73,6 +73,17 @@ type instance struct {
 	client *http.Client
 }
 
+// unprivileged returns the -c directives that make workers run as
+// nobody when the tests run as root (the configurations' own users need
+// not exist here). nobody cannot run the python3 under /root (pyenv), so
+// the workers then use Debian's /usr/bin/python3.
+func unprivileged() []string {
+	if os.Getuid() != 0 {
+		return nil
+	}
+	return []string{"-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr"}
+}
+
 // startWsgid runs the binary with args plus --listen on a free port and
 // waits until it answers. freePort's port may be taken by another test
 // process before wsgid binds it: then it tries another.

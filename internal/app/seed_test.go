@@ -15,12 +15,8 @@ func seedArgs(t *testing.T) (root string, args []string) {
 	t.Helper()
 	root = copyTree(t, "../../examples/seed")
 	args = []string{"-R", root, "-f", "/usr/local/etc/apache24/httpd.conf"}
-	if os.Getuid() == 0 {
-		// The stock config says User www, which Debian does not have;
-		// and nobody cannot run the python3 under /root (pyenv), so the
-		// workers use Debian's.
-		args = append(args, "-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr")
-	}
+	// The stock config says User www, which Debian does not have.
+	args = append(args, unprivileged()...)
 	return root, args
 }
 

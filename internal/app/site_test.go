@@ -20,9 +20,7 @@ func TestSiteServerCore(t *testing.T) {
 	os.WriteFile(filepath.Join(site, "htdocs/nolinks/real.txt"), []byte("real\n"), 0o644)
 	os.Symlink("../hello.txt", filepath.Join(site, "htdocs/nolinks/link.txt"))
 	args := []string{"-f", filepath.Join(site, "httpd.conf"), "-C", "Define SITE " + site, "-C", "Define LOGS " + logs}
-	if os.Getuid() == 0 {
-		args = append(args, "-c", "User nobody", "-c", "Group nogroup", "-c", "WSGIPythonHome /usr")
-	}
+	args = append(args, unprivileged()...)
 	in := startWsgid(t, args...)
 
 	tests := []struct {
