@@ -235,7 +235,10 @@ func TestDeadlockTimeout(t *testing.T) {
 	if body, err := do(t, g, "/deaf", ""); err != nil || body != "deaf" {
 		t.Fatalf("deaf: %q %v", body, err)
 	}
-	waitFor(t, "the deaf process to be killed", func() bool { return g.Stats().Deadlocks == 1 })
+	waitFor(t, "the deaf process to be killed and replaced", func() bool {
+		st := g.Stats()
+		return st.Deadlocks == 1 && strconv.Itoa(st.Processes[0].Pid) != pid0 && st.Processes[0].State == "ready"
+	})
 	if p := pids(t, g, 1)[0]; p == pid0 {
 		t.Errorf("still served by %s", p)
 	}

@@ -50,6 +50,42 @@ _STATUS_OK = re.compile(r'[0-9]{3} [\x20-\x7e\x80-\xff]*\Z')
 _NAME_OK = re.compile(r'[!-9;-~\x80-\xff]+\Z')
 _VALUE_OK = re.compile(r'[\t\x20-\x7e\x80-\xff]*\Z')
 
+# start_response's fast path remembers the status lines and header items
+# it has validated: applications send the same few again and again, and a
+# dictionary lookup is much cheaper than the checks. Bounded, so varying
+# values (Content-Length, cookies) cannot grow it without end.
+_GOOD_STATUS = set()
+_GOOD_HEADERS = {}   # (name, value) -> None, or the int of a Content-Length
+_UNSEEN = object()
+_GOOD_MAX = 4096
+
+
+def _good_status(status):
+    if not _STATUS_OK.match(status):
+        return False
+    if len(_GOOD_STATUS) < _GOOD_MAX:
+        _GOOD_STATUS.add(status)
+    return True
+
+
+def _good_header(h):
+    """Validate one (name, value) of str; the cached result or _UNSEEN."""
+    name, value = h
+    if not _NAME_OK.match(name) or not _VALUE_OK.match(value):
+        return _UNSEEN
+    lname = name.lower()
+    if lname in HOP_BY_HOP:
+        return _UNSEEN
+    n = None
+    if lname == 'content-length':
+        if not value.isdigit():
+            return _UNSEEN
+        n = int(value)
+    if len(_GOOD_HEADERS) >= _GOOD_MAX:
+        _GOOD_HEADERS.clear()
+    _GOOD_HEADERS[h] = n
+    return n
+
 HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
                         'te', 'trailers', 'transfer-encoding', 'upgrade'))
 
@@ -128,6 +164,7 @@ class Worker(object):
         self.inline = []              # requests the reader thread runs itself
         self.inline_busy = 0          # threads running inline requests
         self.inline_started = 0.0     # when the running inline request began (0 = none)
+        self.inline_wake = threading.Event()  # set while inline requests run (watch_inline)
         self.inline_count = 0
         self.read_lock = threading.Lock()
         self.reader_gen = 0
@@ -244,6 +281,7 @@ class Worker(object):
                 req.cancel()
         self.flush()
         self.input_closed.set()
+        self.inline_wake.set()  # let watch_inline see the end
 
     def watch_inline(self):
         """Hand the reader role to a new thread when an inline request runs
@@ -252,7 +290,15 @@ class Worker(object):
         while not self.input_closed.is_set():
             time.sleep(self.INLINE_SLOW / 4)
             started = self.inline_started
-            if started and not self.pumping and time.monotonic() - started > self.INLINE_SLOW:
+            if not started:
+                # Idle: sleep until run_inline starts a request. Clear,
+                # then look again, so a request started in between is
+                # not missed.
+                self.inline_wake.clear()
+                if not self.inline_started:
+                    self.inline_wake.wait()
+                continue
+            if not self.pumping and time.monotonic() - started > self.INLINE_SLOW:
                 with self.read_lock:
                     if self.inline_started != started:
                         continue
@@ -356,6 +402,8 @@ class Worker(object):
                 req = self.inline.pop(0)
                 self.inline_busy += 1
                 self.inline_started = time.monotonic()
+                if not self.inline_wake.is_set():
+                    self.inline_wake.set()
             ran = True
             self.total_requests += 1
             self.inline_count += 1
@@ -791,19 +839,18 @@ class Request(object):
                 exc_info = None
         elif self.sent_headers:
             raise RuntimeError('headers have already been sent')
-        if type(status) is str and type(headers) is list and _STATUS_OK.match(status):
+        if type(status) is str and type(headers) is list and (status in _GOOD_STATUS or _good_status(status)):
             clen = None
             for h in headers:
-                if (type(h) is not tuple or len(h) != 2 or type(h[0]) is not str or type(h[1]) is not str
-                        or not _NAME_OK.match(h[0]) or not _VALUE_OK.match(h[1])):
+                if type(h) is not tuple or len(h) != 2 or type(h[0]) is not str or type(h[1]) is not str:
                     break
-                lname = h[0].lower()
-                if lname in HOP_BY_HOP:
-                    break
-                if lname == 'content-length':
-                    if not h[1].isdigit():
+                n = _GOOD_HEADERS.get(h, _UNSEEN)
+                if n is _UNSEEN:
+                    n = _good_header(h)
+                    if n is _UNSEEN:
                         break
-                    clen = int(h[1])
+                if n is not None:
+                    clen = n
             else:
                 self.status, self.headers, self.content_length = status, headers, clen
                 return self.write
