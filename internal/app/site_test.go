@@ -106,6 +106,17 @@ func TestSiteServerCore(t *testing.T) {
 	if !strings.Contains(string(access), `"GET /hello.txt HTTP/1.1" 200 13`) || !strings.Contains(string(access), `"GET /gone/x HTTP/1.1" 410`) {
 		t.Errorf("access log:\n%s", access)
 	}
+	// env=!dontlog skips /quiet.txt; %{SITE_TAG}e is SetEnv's value, "-"
+	// where it is not set.
+	in.get("/quiet.txt")
+	in.get("/nope.txt")
+	var tagged []byte
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end) && !strings.Contains(string(tagged), "/nope.txt"); time.Sleep(50 * time.Millisecond) {
+		tagged, _ = os.ReadFile(filepath.Join(logs, "tagged.log"))
+	}
+	if !strings.Contains(string(tagged), "/hello.txt hello-tag\n") || !strings.Contains(string(tagged), "/nope.txt -\n") || strings.Contains(string(tagged), "/quiet.txt") {
+		t.Errorf("tagged.log:\n%s", tagged)
+	}
 	if !strings.Contains(string(errlog), "Options ExecCGI is off in this directory: "+filepath.Join(site, "noexec/app.py")) {
 		t.Errorf("error log lacks the ExecCGI line:\n%s", errlog)
 	}

@@ -663,6 +663,7 @@ func (s *Server) logAccess(h *hostRuntime, rw *responseWriter, r *http.Request, 
 		ServerName: h.serverName,
 		LocalAddr:  local,
 		Header:     rw.Header(),
+		Env:        rw.env, // SetEnv/UnsetEnv of the request's scope, for %{VAR}e
 	}
 	if res != nil {
 		e.Filename = res.Filename
@@ -672,12 +673,26 @@ func (s *Server) logAccess(h *hostRuntime, rw *responseWriter, r *http.Request, 
 	}
 	buf := logBufPool.Get().(*[]byte)
 	for _, l := range h.logs {
+		if l.env != "" && !logCondition(l.env, rw.env) {
+			continue
+		}
 		b := l.format.Append((*buf)[:0], &e)
 		b = append(b, '\n')
 		l.w.Write(b)
 		*buf = b
 	}
 	logBufPool.Put(buf)
+}
+
+// logCondition is CustomLog's env=VAR (log when VAR is set) or env=!VAR
+// (log when it is not).
+func logCondition(cond string, env func(string) (string, bool)) bool {
+	name, negate := strings.CutPrefix(cond, "!")
+	set := false
+	if env != nil {
+		_, set = env(name)
+	}
+	return set != negate
 }
 
 var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
