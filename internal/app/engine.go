@@ -101,9 +101,7 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 		if d.QueueTimeout > 0 {
 			gc.QueueTimeout = d.QueueTimeout
 		}
-		if d.StartupTimeout > 0 {
-			gc.StartupTimeout = d.StartupTimeout
-		}
+		gc.LoadTimeout = d.StartupTimeout
 		if d.ShutdownTimeout > 0 {
 			gc.ShutdownTimeout = d.ShutdownTimeout
 		}
@@ -112,6 +110,7 @@ func newGateway(cfg *config.Config, log *errorlog.Logger) (*engine, error) {
 		gc.InactivityTimeout = d.InactivityTimeout
 		gc.RequestTimeout = d.RequestTimeout
 		gc.GracefulTimeout = d.GracefulTimeout
+		gc.EvictionTimeout = d.EvictionTimeout
 		gc.DeadlockTimeout = d.DeadlockTimeout
 		gc.MemoryLimit = d.MemoryLimit
 		gc.CPUTimeLimit = d.CPUTimeLimit

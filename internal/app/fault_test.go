@@ -242,6 +242,34 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("group that cannot start", func(t *testing.T) {
+		start := time.Now()
+		code, _, _ := s.fetch("GET", "/badhome/pid")
+		if code != http.StatusServiceUnavailable || time.Since(start) > 2*time.Second {
+			t.Errorf("badhome: %d after %v, want 503 at once", code, time.Since(start))
+		}
+		s.waitLog(t, "/nonexistent/python/bin/python3")
+	})
+
+	t.Run("startup-timeout", func(t *testing.T) {
+		if code, _, _ := s.fetch("GET", "/startup"); code != 500 {
+			t.Errorf("first request: %d", code)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		if code, _, _ := s.fetch("GET", "/startup"); code != 500 {
+			t.Errorf("request after startup-timeout: %d", code)
+		}
+		s.waitLog(t, "startup-timeout (1s) passed without the application loading; restarting process 'startup'.")
+		// ... and a new process takes its place.
+		deadline := time.Now().Add(5 * time.Second)
+		for strings.Count(s.errorLog(), "process 'startup' started") < 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no new process after startup-timeout:\n%s", s.errorLog())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	// server-status reports what happened above, per group.
 	t.Run("server-status", func(t *testing.T) {
 		code, body, _ := s.fetch("GET", "/server-status?auto")

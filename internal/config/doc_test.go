@@ -110,9 +110,9 @@ them, so "10s" is 10; negative values are errors; an unknown option is an error 
 | script-user, script-group | supported | a script file owned by another user or group is refused with 403 and a log line |
 | send-buffer-size, receive-buffer-size | supported | size wsgid's end of the socket pair to each process |
 | queue-timeout | supported | a request that waited that long for room is answered 503 with Retry-After (mod_wsgi answers 504); default 45 |
-| startup-timeout | partial | bounds how long start-up waits for processes to report ready (they keep starting in the background); a process that never gets ready is retried with back-off |
+| startup-timeout | supported | a process whose application has not loaded successfully that long after it started is restarted (after finishing its requests), as mod_wsgi does for applications that cannot retry a failed import in the same process |
 | shutdown-timeout | supported | how long stopping waits for processes to finish before killing them (default 5) |
-| eviction-timeout | ignored | a graceful restart (-k graceful, SIGUSR1) lets the old generation's requests finish for GracefulShutdownTimeout (default 60 s), every group alike |
+| eviction-timeout | supported | bounds how long the group's requests may finish when the server stops or restarts gracefully (-k graceful, SIGUSR1), when shorter than GracefulShutdownTimeout (default 60 s) |
 | connect-timeout, socket-timeout, listen-backlog | ignored | workers are reached over private socket pairs: there is no connect, no listener and no per-request socket; request-timeout bounds a request |
 | header-buffer-size, response-buffer-size, response-socket-timeout | ignored | headers travel as one bounded frame; response bodies are flow-controlled per request; the client side is governed by Timeout |
 | server-metrics, python-eggs | ignored | mod_wsgi.server_metrics() is not provided; eggs are obsolete |

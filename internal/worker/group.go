@@ -89,6 +89,11 @@ type GroupConfig struct {
 	// process is at MaxDepth before it fails with 503 (queue-timeout=);
 	// default 45s.
 	QueueTimeout time.Duration
+	// LoadTimeout restarts a process whose application has not loaded
+	// successfully that long after the process started (startup-timeout=):
+	// for applications that cannot recover from a failed first import
+	// in the same process, such as Django's. 0 = never.
+	LoadTimeout time.Duration
 	// StartupTimeout bounds how long Start waits for processes to report
 	// ready; default 30s. A slow process keeps starting in the
 	// background.
@@ -118,6 +123,11 @@ type GroupConfig struct {
 	// interpreter is stuck, typically a C extension holding the GIL.
 	// 0 = no probing.
 	DeadlockTimeout time.Duration
+	// EvictionTimeout, when set, bounds how long Close lets the group's
+	// processes finish their requests (eviction-timeout=): the graceful
+	// window of a graceful restart for this group, shorter than the
+	// server's GracefulShutdownTimeout.
+	EvictionTimeout time.Duration
 	// GracefulTimeout bounds how long a recycled process may take to
 	// finish its requests before it is killed (graceful-timeout=);
 	// default 15s.
@@ -394,6 +404,11 @@ func (g *Group) Close(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, g.cfg.ShutdownTimeout)
+		defer cancel()
+	}
+	if d := g.cfg.EvictionTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d) // the earlier deadline wins
 		defer cancel()
 	}
 	finished := make(chan struct{})

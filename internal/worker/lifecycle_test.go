@@ -260,3 +260,22 @@ func TestLazyGroup(t *testing.T) {
 		t.Errorf("not logged:\n%s", logs)
 	}
 }
+
+// TestEvictionTimeout: Close lets requests finish for eviction-timeout,
+// even when the caller would wait longer.
+func TestEvictionTimeout(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.EvictionTimeout = 300 * time.Millisecond })
+	done := make(chan error, 1)
+	go func() { _, err := do(t, g, "/hang", ""); done <- err }()
+	waitFor(t, "the request to start", func() bool { return g.Stats().Processes[0].InFlight == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	g.Close(ctx)
+	if el := time.Since(start); el < 250*time.Millisecond || el > 3*time.Second {
+		t.Errorf("Close took %v with eviction-timeout 300ms", el)
+	}
+	if err := <-done; StatusOf(err) != 502 {
+		t.Errorf("request cut by the eviction: %v", err)
+	}
+}

@@ -96,6 +96,7 @@ type workerConfig struct {
 	CPUPriority    int       `json:"cpu_priority"`
 	StackSize      int64     `json:"stack_size"`
 	VirtualMemory  int64     `json:"virtual_memory_limit"`
+	LoadTimeout    float64   `json:"load_timeout"`
 	ScriptUID      *uint64   `json:"script_uid"`
 	ScriptGID      *uint64   `json:"script_gid"`
 }
@@ -136,6 +137,7 @@ func (c *GroupConfig) spawnSpec() (spawnSpec, error) {
 		Reload:        c.Reload,
 		Umask:         c.Umask, CPUPriority: c.CPUPriority, StackSize: c.StackSize,
 		VirtualMemory: c.VirtualMemoryLimit,
+		LoadTimeout:   c.LoadTimeout.Seconds(),
 	}
 	if c.ScriptUser != "" {
 		uid, err := lookupUID(c.ScriptUser)

@@ -141,6 +141,8 @@ class Worker(object):
         self.modules = {}          # script path -> module
         self.shutting_down = False
         self.total_requests = 0
+        self.started_at = time.monotonic()
+        self.app_loaded = False       # an application loaded once (startup-timeout)
         self.script_uid = cfg.get('script_uid')
         self.script_gid = cfg.get('script_gid')
         self.pid = os.getpid()
@@ -456,13 +458,7 @@ class Worker(object):
                 self.work.put(req)
             return
         if t == T_SHUTDOWN:
-            # Finish what is queued and in flight, then exit: the None
-            # markers queue up behind the requests already received.
-            if not self.shutting_down:
-                self.shutting_down = True
-                for _ in self.threads:
-                    self.work.put(None)
-                threading.Thread(target=self.exit_when_idle, daemon=True).start()
+            self.begin_shutdown()
             return
         if t == T_DUMP:
             self.dump_stacks()
@@ -481,6 +477,24 @@ class Worker(object):
             req.grant(U32.unpack(payload)[0])
         elif t == T_CANCEL:
             req.cancel()
+
+    def begin_shutdown(self):
+        """Finish what is queued and in flight, then exit: the None
+        markers queue up behind the requests already received."""
+        if not self.shutting_down:
+            self.shutting_down = True
+            for _ in self.threads:
+                self.work.put(None)
+            threading.Thread(target=self.exit_when_idle, daemon=True).start()
+
+    def load_failed(self, stream):
+        """startup-timeout: a process whose application has not loaded
+        since it started that long ago restarts, as mod_wsgi's does."""
+        limit = self.cfg.get('load_timeout') or 0
+        if limit and not self.app_loaded and not self.shutting_down and time.monotonic() - self.started_at > limit:
+            self.log(L_ERROR, "wsgid (pid=%d): startup-timeout (%gs) passed without the application loading; restarting process '%s'." % (
+                self.pid, limit, self.cfg.get('group', '')), stream)
+            self.begin_shutdown()
 
     def exit_when_idle(self):
         for t in self.threads:
@@ -993,10 +1007,13 @@ class Request(object):
             app = w.load(env, self.stream)
         except AppError as e:
             self.fail(e.status, 'application could not be loaded')
+            w.load_failed(self.stream)
             return
         except ScriptChanged:
             w.queue_out(frame(T_RESTART, 0, self.stream, b''), False)
             return
+        if not w.app_loaded:
+            w.app_loaded = True
         result = None
         try:
             result = app(env, self.start_response)
