@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"wsgid/internal/config"
 	"wsgid/internal/errorlog"
@@ -203,7 +204,29 @@ func describeGroups(cfg *config.Config) string {
 	fmt.Fprintf(&b, "WSGI process groups:\n")
 	fmt.Fprintf(&b, "  (default)  processes=%d threads=%d  (applications without WSGIProcessGroup)\n", defaultProcesses(), defaultThreads)
 	for _, d := range cfg.Daemons {
-		fmt.Fprintf(&b, "  %s  processes=%d threads=%d (%s)\n", d.Name, d.Processes, d.Threads, d.Pos)
+		fmt.Fprintf(&b, "  %s  processes=%d threads=%d%s (%s)\n", d.Name, d.Processes, d.Threads, limits(d), d.Pos)
+	}
+	b.WriteString("  (live counts: SetHandler server-status)\n")
+	return b.String()
+}
+
+// limits lists a group's recycling limits and timeouts for -S.
+func limits(d *config.DaemonProcess) string {
+	var b strings.Builder
+	if d.MaximumRequests > 0 {
+		fmt.Fprintf(&b, " maximum-requests=%d", d.MaximumRequests)
+	}
+	for _, l := range []struct {
+		name string
+		v    time.Duration
+	}{{"request-timeout", d.RequestTimeout}, {"restart-interval", d.RestartInterval}, {"inactivity-timeout", d.InactivityTimeout},
+		{"queue-timeout", d.QueueTimeout}, {"startup-timeout", d.StartupTimeout}, {"cpu-time-limit", d.CPUTimeLimit}} {
+		if l.v > 0 {
+			fmt.Fprintf(&b, " %s=%v", l.name, l.v)
+		}
+	}
+	if d.MemoryLimit > 0 {
+		fmt.Fprintf(&b, " memory-limit=%dMiB", d.MemoryLimit>>20)
 	}
 	return b.String()
 }

@@ -353,3 +353,17 @@ func TestScriptReloadingDaemon(t *testing.T) {
 	}
 	s.waitLog(t, "Force restart of process 'reload': WSGI script '"+filepath.Join(apps, "reload.py")+"' changed.")
 }
+
+// TestDescribeLimits: -S shows each group's limits.
+func TestDescribeLimits(t *testing.T) {
+	dir := copyTree(t, "testdata/fault")
+	out, err := runBinary("-f", filepath.Join(dir, "httpd.conf"), "-C", "Define SITE "+dir, "-S")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"hang  processes=1 threads=4 request-timeout=1s (", "leak  processes=1 threads=4 memory-limit=95MiB (", "startup-timeout=1s", "(live counts: SetHandler server-status)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-S lacks %q:\n%s", want, out)
+		}
+	}
+}
