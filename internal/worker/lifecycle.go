@@ -195,6 +195,14 @@ func (g *Group) recycleLocked(c *conn, reason string, stop bool) {
 	select {
 	case c.p.recycle <- c:
 	default:
+		// A stale request for an earlier process of the slot (one that
+		// died before supervise saw it) must not hide this one. The
+		// senders hold g.mu, so after the drain the send cannot block.
+		select {
+		case <-c.p.recycle:
+		default:
+		}
+		c.p.recycle <- c
 	}
 }
 

@@ -279,3 +279,30 @@ func TestEvictionTimeout(t *testing.T) {
 		t.Errorf("request cut by the eviction: %v", err)
 	}
 }
+
+// TestRecycleAfterStaleRequest: a recycle request left behind by a
+// process that died before it was acted on does not block the next one.
+func TestRecycleAfterStaleRequest(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaximumRequests = 2 })
+	pid0 := pids(t, g, 1)[0]
+	// Request 2 reaches the limit (recycle requested) and kills the
+	// process before supervise can act on it.
+	do(t, g, "/crash", "")
+	waitFor(t, "a new process", func() bool {
+		p := g.Stats().Processes[0]
+		return strconv.Itoa(p.Pid) != pid0 && p.State == "ready"
+	})
+	got := pids(t, g, 4) // the new process must be recycled after 2
+	if got[0] != got[1] || got[2] == got[1] || got[2] != got[3] {
+		t.Fatalf("pids %v: want a new process every 2 requests", got)
+	}
+	// Closing while the last recycling starts a successor must not wait
+	// for that successor's timeout.
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g.Close(ctx)
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("Close took %v", el)
+	}
+}

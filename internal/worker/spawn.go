@@ -348,7 +348,13 @@ func (g *Group) startProc(p *proc) (*run, error) {
 	r.conn = c
 	g.mu.Lock()
 	p.conn = c
+	closing := g.closing
 	g.mu.Unlock()
+	if closing {
+		// Started while the group closes (a successor or a restart
+		// racing Close): Close did not see it, so tell it here.
+		c.sendShutdown()
+	}
 	go func() { r.waitErr = cmd.Wait(); close(r.waitDone) }()
 	go c.readLoop()
 	g.log.Log(errorlog.Debug, "wsgi", "", "wsgid (pid=%d): process '%s' spawned", pid, g.cfg.Name)
