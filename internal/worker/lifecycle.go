@@ -305,6 +305,22 @@ func (g *Group) check(now time.Time) {
 	}
 	var timedOut []expired
 	g.mu.Lock()
+	if cfg.RequestTimeout > 0 {
+		// A retiring process's requests keep their limit too (its
+		// graceful-timeout may be longer): past it they get their 504,
+		// without a second replacement.
+		for _, c := range g.retiring {
+			for i := range c.slots {
+				if s := c.slots[i].Load(); s != nil && !s.timedOut && !s.start.IsZero() && now.Sub(s.start) > cfg.RequestTimeout {
+					s.timedOut = true
+					g.timeouts++
+					c.draining.Store(true)
+					g.log.Log(errorlog.Error, "wsgi", s.client, "wsgid (pid=%d): request ran longer than request-timeout (%v) in retiring process '%s'; answering 504", c.pid, cfg.RequestTimeout, cfg.Name)
+					timedOut = append(timedOut, expired{c, s})
+				}
+			}
+		}
+	}
 	for _, p := range g.procs {
 		c := p.conn
 		if c == nil || c.retiring || !c.st.Accepts() {

@@ -306,3 +306,28 @@ func TestRecycleAfterStaleRequest(t *testing.T) {
 		t.Errorf("Close took %v", el)
 	}
 }
+
+// TestRequestTimeoutWhileRetiring: a request on a process being
+// replaced still gets its 504 at request-timeout, not at the longer
+// graceful-timeout.
+func TestRequestTimeoutWhileRetiring(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) {
+		c.MaximumRequests = 2
+		c.RequestTimeout = 300 * time.Millisecond
+		c.GracefulTimeout = 10 * time.Second
+	})
+	pids(t, g, 1)
+	start := time.Now()
+	// The second request reaches maximum-requests: its process retires
+	// while the request hangs.
+	_, err := do(t, g, "/hang", "")
+	if !errors.Is(err, ErrRequestTimeout) {
+		t.Fatalf("hung request on a retiring process: %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("504 after %v", el)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	g.Close(ctx) // the hung process is killed, not waited for
+}
