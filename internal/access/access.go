@@ -194,9 +194,6 @@ func (p *Policy) Check(r *Request) Decision {
 	return Denied
 }
 
-// HasRules reports whether any rule applies: false for a nil Policy or one
-// compiled from no Require and no Order/Allow/Deny/Satisfy.
-func (p *Policy) HasRules() bool { return p != nil && (p.authz != nil || p.compat != nil) }
 
 // eval is mod_authz_core's apply_authz_sections: an All container is
 // denied as soon as one child is denied and granted if some child granted;
