@@ -175,6 +175,29 @@ func (rt *Router) Route(escapedPath string) *Result {
 	return res
 }
 
+// Translate maps a URL path to a file system name as Route does, but
+// without the directory walk. It serves PATH_TRANSLATED: Apache's
+// sub-request ends with the existing file plus the path info below it,
+// which is this same name whether or not the file exists, so the stat
+// calls can be saved (except for a directory URL, which mod_dir maps to
+// its index: use Route for those). ok is false when the URL maps to no
+// file: a redirect, an invalid path, a module target.
+func (rt *Router) Translate(escapedPath string) (name string, ok bool) {
+	p, err := CleanURLPath(escapedPath)
+	if err != nil {
+		return "", false
+	}
+	res := Result{URLPath: p}
+	if rt.redirect(&res) {
+		return "", false
+	}
+	rt.translate(&res)
+	if res.Module != "" {
+		return "", false
+	}
+	return res.Filename, true
+}
+
 // redirect applies mod_alias Redirect / RedirectMatch.
 func (rt *Router) redirect(res *Result) bool {
 	for _, m := range rt.redirects {

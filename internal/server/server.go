@@ -421,10 +421,15 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 		// PATH_TRANSLATED, as Apache's ap_add_cgi_vars: PATH_INFO mapped
 		// as if it were a URL (a sub-request through the aliases and
 		// DocumentRoot), plus whatever of it was left as path info there.
-		// A directory URL is mapped on by mod_dir to its index file.
-		if sub := h.router.Route(escapeURLPath(res.PathInfo)); sub.Kind == route.KindStatic || sub.Kind == route.KindWSGI {
+		// Only a directory URL needs the file system: mod_dir maps it on
+		// to its index file.
+		if !strings.HasSuffix(res.PathInfo, "/") {
+			if name, ok := h.router.Translate(escapeURLPath(res.PathInfo)); ok {
+				t.PathTranslated = name
+			}
+		} else if sub := h.router.Route(escapeURLPath(res.PathInfo)); sub.Kind == route.KindStatic || sub.Kind == route.KindWSGI {
 			t.PathTranslated = sub.Filename + sub.PathInfo
-			if sub.IsDir && sub.PathInfo == "" && strings.HasSuffix(res.PathInfo, "/") {
+			if sub.IsDir && sub.PathInfo == "" {
 				t.PathTranslated += "/"
 				if idx, ok := static.FindIndex(sub.Filename, &static.Options{DirectoryIndex: sub.Eff.Dir.DirectoryIndex}); ok {
 					t.PathTranslated += idx
