@@ -194,7 +194,6 @@ func (p *Policy) Check(r *Request) Decision {
 	return Denied
 }
 
-
 // eval is mod_authz_core's apply_authz_sections: an All container is
 // denied as soon as one child is denied and granted if some child granted;
 // an Any container is granted as soon as one child is granted and denied
