@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -575,4 +576,54 @@ func TestMsgReader(t *testing.T) {
 		t.Errorf("write to pipe after closeAll: %v, want EPIPE (reader closed)", err)
 	}
 	_ = runtime.GOOS
+}
+
+// BenchmarkDispatch is one request's round trip through the group with
+// the Go stand-in worker: Open, Send, the reply, Close. Run with
+// -cpu 1,2 to compare GOMAXPROCS.
+func BenchmarkDispatch(b *testing.B) {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := NewGroup(GroupConfig{Name: "bench", Processes: 2, Python: exe,
+		Env: append(os.Environ(), "WSGID_FAKE_WORKER=1"), RuntimeDir: b.TempDir()}, errorlog.New(io.Discard, errorlog.Warn))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := g.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close(ctx)
+	req := env("/hello", "")
+	b.ReportAllocs()
+	b.SetParallelism(8) // several requests in flight per process, as under load
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s, err := g.Open(ctx, "bench")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.Send(req, nil, true); err != nil {
+				b.Error(err)
+				return
+			}
+			for {
+				ev, err := s.Next(ctx)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				end := ev.End
+				ev.Release()
+				if end {
+					break
+				}
+			}
+			s.Close()
+		}
+	})
 }
