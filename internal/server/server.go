@@ -403,14 +403,14 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 		PathInfo:            res.PathInfo,
 		Handler:             res.Handler,
 		ScriptReloading:     true,
-		ServerName:          serverName(r, h, d),
-		ServerPort:          strconv.Itoa(serverPort(r, h, d)),
 		ServerAdmin:         h.cfg.ServerAdmin,
 		ServerSoftware:      s.software,
 		DocumentRoot:        h.router.DocumentRoot,
 		ContextPrefix:       res.Context,
 		ContextDocumentRoot: res.ContextFS,
 	}
+	name, port := canonicalHost(r, h, d)
+	t.ServerName, t.ServerPort = name, strconv.Itoa(port)
 	if t.ServerAdmin == "" {
 		t.ServerAdmin = s.cfg.Main.ServerAdmin
 	}
@@ -527,8 +527,6 @@ func expandGroup(v string, r *http.Request, h *hostRuntime, t *wsgi.Target, env 
 	return v
 }
 
-// serverWithPort appends ":port" unless the port is 80 or 443, as
-// mod_wsgi names application groups.
 // selfURL is the scheme, host and port of absolute URLs the server makes
 // for itself (Apache's ap_construct_url), per UseCanonicalName.
 func selfURL(r *http.Request, h *hostRuntime, d *config.PerDir) string {
@@ -536,12 +534,12 @@ func selfURL(r *http.Request, h *hostRuntime, d *config.PerDir) string {
 	if r.TLS != nil {
 		scheme, def = "https://", 443
 	}
-	name := serverName(r, h, d)
+	name, port := canonicalHost(r, h, d)
 	if strings.Contains(name, ":") {
 		name = "[" + name + "]"
 	}
-	if p := serverPort(r, h, d); p != def {
-		return scheme + name + ":" + strconv.Itoa(p)
+	if port != def {
+		return scheme + name + ":" + strconv.Itoa(port)
 	}
 	return scheme + name
 }
@@ -555,41 +553,36 @@ func withPort(name, port string) string {
 	return name + ":" + port
 }
 
-// serverName is SERVER_NAME as Apache's ap_get_server_name gives it: with
-// UseCanonicalName Off (the default) the Host header's host, lowercased;
-// with On, or when the request has no Host, the ServerName.
-func serverName(r *http.Request, h *hostRuntime, d *config.PerDir) string {
+// canonicalHost is SERVER_NAME and SERVER_PORT as Apache's
+// ap_get_server_name and ap_get_server_port give them (with
+// UseCanonicalPhysicalPort Off). With UseCanonicalName Off (the default)
+// the name is the Host header's host, lowercased, and the port the Host
+// header's when it names one; otherwise, or without a Host header, the
+// ServerName and its port, then the scheme's default port: never the
+// port the connection arrived on.
+func canonicalHost(r *http.Request, h *hostRuntime, d *config.PerDir) (name string, port int) {
+	name = h.serverName
 	if d.UseCanonicalName == nil || *d.UseCanonicalName != "on" {
-		host := r.Host
-		if hn, _, err := net.SplitHostPort(host); err == nil {
-			host = hn
+		host, p, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		} else if n, err := strconv.Atoi(p); err == nil && n > 0 && n < 65536 {
+			port = n
 		}
 		if host != "" {
-			return strings.ToLower(strings.Trim(host, "[]"))
+			name = strings.ToLower(strings.Trim(host, "[]"))
 		}
 	}
-	return h.serverName
-}
-
-// serverPort is SERVER_PORT as Apache's ap_get_server_port gives it (with
-// UseCanonicalPhysicalPort Off): with UseCanonicalName Off the Host
-// header's port when it names one, then ServerName's port, then the
-// scheme's default port: never the port the connection arrived on.
-func serverPort(r *http.Request, h *hostRuntime, d *config.PerDir) int {
-	if d.UseCanonicalName == nil || *d.UseCanonicalName != "on" {
-		if _, p, err := net.SplitHostPort(r.Host); err == nil {
-			if n, err := strconv.Atoi(p); err == nil && n > 0 && n < 65536 {
-				return n
-			}
-		}
+	switch {
+	case port != 0:
+	case h.cfg.ServerPort != 0:
+		port = h.cfg.ServerPort
+	case r.TLS != nil:
+		port = 443
+	default:
+		port = 80
 	}
-	if h.cfg.ServerPort != 0 {
-		return h.cfg.ServerPort
-	}
-	if r.TLS != nil {
-		return 443
-	}
-	return 80
+	return name, port
 }
 
 // error answers status with the configured ErrorDocument or Apache's
