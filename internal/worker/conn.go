@@ -139,7 +139,9 @@ func (c *conn) release(s *Stream) {
 	}
 	if c.inflight == 0 && c.st == state.Busy {
 		g.setStateLocked(c, state.Idle)
-		c.idleSince = time.Now()
+		if g.cfg.InactivityTimeout > 0 {
+			c.idleSince = time.Now() // only the monitor reads it
+		}
 	}
 	if len(g.waiters) > 0 {
 		g.serveWaitersLocked(c)
