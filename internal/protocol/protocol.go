@@ -33,13 +33,14 @@ type Type uint8
 // Frame types. Values below 0x10 travel from wsgid to the worker, values
 // from 0x10 up from the worker to wsgid; TypeData travels both ways.
 const (
-	TypeRequest  Type = 0x01 // u32 envLen | environ block | body bytes
+	TypeRequest  Type = 0x01 // u32 template | u32 envLen | environ block | body bytes
 	TypeData     Type = 0x02 // body bytes (request body to worker, response body to wsgid)
 	TypeCancel   Type = 0x03 // the client went away: stop the application
 	TypeWindow   Type = 0x04 // u32 more response bytes the worker may send on the stream
 	TypeShutdown Type = 0x05 // stream 0: finish what is in flight, then exit
 	TypeDump     Type = 0x06 // stream 0: log the stack of every thread
 	TypePing     Type = 0x07 // stream 0: answer with TypePong (deadlock-timeout probe)
+	TypeTemplate Type = 0x08 // stream field = template id; payload = environ block later requests start from
 
 	TypeReady   Type = 0x10 // stream 0: environ-style block "pid\0N\0python\0X.Y.Z\0"
 	TypeHeaders Type = 0x11 // u32 hdrLen | "status\0name\0value\0..." | body bytes
@@ -128,6 +129,27 @@ func AppendBlockFrame(dst []byte, t Type, f Flags, stream uint32, block, body []
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(block)))
 	dst = append(dst, block...)
 	return append(dst, body...)
+}
+
+// AppendRequestFrame appends a TypeRequest frame: the request's own
+// environ block, the template (a TypeTemplate sent earlier on the same
+// connection, 0 for none) it extends, and as much body as is inline.
+func AppendRequestFrame(dst []byte, f Flags, stream, template uint32, block, body []byte) []byte {
+	dst = AppendHeader(dst, TypeRequest, f, stream, 8+len(block)+len(body))
+	dst = binary.LittleEndian.AppendUint32(dst, template)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(block)))
+	dst = append(dst, block...)
+	return append(dst, body...)
+}
+
+// SplitRequest separates a TypeRequest payload into its template id,
+// environ block and body.
+func SplitRequest(payload []byte) (template uint32, block, body []byte, err error) {
+	if len(payload) < 4 {
+		return 0, nil, nil, fmt.Errorf("%w: request frame shorter than its template id", ErrFrame)
+	}
+	block, body, err = SplitBlock(payload[4:])
+	return binary.LittleEndian.Uint32(payload), block, body, err
 }
 
 // SplitBlock separates a block frame's payload into its block and body.

@@ -10,7 +10,7 @@ import (
 func TestRoundTrip(t *testing.T) {
 	var buf []byte
 	env := AppendPair(AppendPair(nil, "REQUEST_METHOD", "GET"), "PATH_INFO", "/x")
-	buf = AppendBlockFrame(buf, TypeRequest, FlagEnd, 7, env, []byte("body"))
+	buf = AppendRequestFrame(buf, FlagEnd, 7, 3, env, []byte("body"))
 	buf = AppendUint32Frame(buf, TypeWindow, 7, 4096)
 	buf = AppendFrame(buf, TypeData, FlagEnd, 9, []byte("hello"))
 
@@ -20,9 +20,9 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || f.Type != TypeRequest || f.Flags != FlagEnd || f.Stream != 7 {
 		t.Fatalf("first frame = %+v, %v", f, err)
 	}
-	block, body, err := SplitBlock(f.Payload)
-	if err != nil || string(body) != "body" {
-		t.Fatalf("SplitBlock body %q err %v", body, err)
+	tmpl, block, body, err := SplitRequest(f.Payload)
+	if err != nil || string(body) != "body" || tmpl != 3 {
+		t.Fatalf("SplitRequest template %d body %q err %v", tmpl, body, err)
 	}
 	var got []string
 	if err := ParsePairs(block, func(k, v []byte) { got = append(got, string(k)+"="+string(v)) }); err != nil {
@@ -140,6 +140,8 @@ func TestResponseHeaders(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	f.Add(AppendBlockFrame(nil, TypeHeaders, FlagEnd, 1, []byte("200 OK\x00A\x00b\x00"), []byte("x")))
 	f.Add(AppendFrame(nil, TypeFile, FlagEnd, 3, make([]byte, 16)))
+	f.Add(AppendRequestFrame(AppendFrame(nil, TypeTemplate, 0, 1, []byte("K\x00v\x00")), FlagEnd, 2, 1, []byte("A\x00b\x00"), nil))
+	f.Add(AppendRequestFrame(nil, 0, 2, 0, nil, []byte("x")))
 	f.Add([]byte{4, 0, 0, 0, 0x12, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data), 8)
@@ -152,11 +154,16 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("payload over limit")
 			}
 			switch fr.Type {
-			case TypeHeaders, TypeRequest:
+			case TypeHeaders:
 				if block, _, err := SplitBlock(fr.Payload); err == nil {
 					ParseResponseHeaders(block, func(k, v []byte) {})
+				}
+			case TypeRequest:
+				if _, block, _, err := SplitRequest(fr.Payload); err == nil {
 					ParsePairs(block, func(k, v []byte) {})
 				}
+			case TypeTemplate:
+				ParsePairs(fr.Payload, func(k, v []byte) {})
 			case TypeFile:
 				ParseFile(fr.Payload)
 			case TypeError:
@@ -178,7 +185,7 @@ func BenchmarkEncodeDecode(b *testing.B) {
 	r := NewReader(rd, 0)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		out = AppendBlockFrame(out[:0], TypeRequest, FlagEnd, uint32(i), env, nil)
+		out = AppendRequestFrame(out[:0], FlagEnd, uint32(i), 1, env, nil)
 		f, err := r.Next()
 		if err != nil {
 			b.Fatal(err)

@@ -50,6 +50,11 @@ type conn struct {
 	spare   []byte
 	writing bool
 	werr    error
+	// templates maps the environ blocks already sent as TypeTemplate on
+	// this connection to their ids (guarded by wmu, so a definition is
+	// always queued before the first request that names it).
+	templates    map[string]uint32
+	nextTemplate uint32
 
 	readDone chan struct{}
 	readErr  error
@@ -587,9 +592,19 @@ func (s *Stream) push(ev Event) {
 	s.signal()
 }
 
-// Send writes the TypeRequest frame: the environ block and as much of
-// the body as is inline; end says the body is complete.
-func (s *Stream) Send(environ, body []byte, end bool) error {
+// maxTemplates bounds the environ templates a connection remembers (and
+// so the worker's copies of them). A server whose routes and virtual
+// hosts need more starts the table over when it is full: correct, just
+// slower, as every template is sent again once.
+const maxTemplates = 64
+
+// Send writes the TypeRequest frame: the environ as its fixed part (keys
+// that repeat request after request, such as a route's constants) and
+// its own part, and as much of the body as is inline; end says the body
+// is complete. The fixed part crosses the socket once per connection, as
+// a TypeTemplate the worker keeps as a ready dict: building the environ
+// is most of the worker's own cost per request.
+func (s *Stream) Send(fixed, environ, body []byte, end bool) error {
 	var fl protocol.Flags
 	if end {
 		fl = protocol.FlagEnd
@@ -597,8 +612,29 @@ func (s *Stream) Send(environ, body []byte, end bool) error {
 	s.sent = true
 	c := s.c
 	c.wmu.Lock()
-	c.out = protocol.AppendBlockFrame(c.out, protocol.TypeRequest, fl, s.id, environ, body)
+	var tmpl uint32
+	if len(fixed) > 0 {
+		tmpl = c.templateLocked(fixed)
+	}
+	c.out = protocol.AppendRequestFrame(c.out, fl, s.id, tmpl, environ, body)
 	return c.writeLocked()
+}
+
+// templateLocked returns the id of the template holding fixed, queueing
+// its definition first if this connection has not sent it. c.wmu held.
+func (c *conn) templateLocked(fixed []byte) uint32 {
+	if id, ok := c.templates[string(fixed)]; ok {
+		return id
+	}
+	if c.templates == nil || len(c.templates) >= maxTemplates {
+		c.templates = make(map[string]uint32)
+		c.nextTemplate = 0
+	}
+	c.nextTemplate++
+	id := c.nextTemplate
+	c.templates[string(fixed)] = id
+	c.out = protocol.AppendFrame(c.out, protocol.TypeTemplate, 0, id, fixed)
+	return id
 }
 
 // SendData writes request body bytes in answer to a TypeRead; end marks

@@ -79,9 +79,11 @@ func fakeGroup(t *testing.T, mod func(*GroupConfig)) (*Group, *syncBuffer) {
 	return g, logs
 }
 
-func env(path, query string) []byte {
-	b := protocol.AppendPair(nil, "PATH_INFO", path)
-	return protocol.AppendPair(b, "QUERY_STRING", query)
+// send sends a request for path?query: PATH_INFO in the fixed part of
+// the environ (so requests for different paths use different templates),
+// QUERY_STRING in the request's own.
+func send(s *Stream, path, query string, body []byte, end bool) error {
+	return s.Send(protocol.AppendPair(nil, "PATH_INFO", path), protocol.AppendPair(nil, "QUERY_STRING", query), body, end)
 }
 
 // do runs one request to its end and returns the body and the last error.
@@ -94,7 +96,7 @@ func do(t *testing.T, g *Group, path, query string) (string, error) {
 		return "", err
 	}
 	defer s.Close()
-	if err := s.Send(env(path, query), nil, true); err != nil {
+	if err := send(s, path, query, nil, true); err != nil {
 		return "", err
 	}
 	var body []byte
@@ -134,6 +136,43 @@ func TestHello(t *testing.T) {
 	}
 }
 
+// TestTemplates sends more distinct fixed environ parts than a
+// connection remembers, several times over: every request must see its
+// own fixed keys (the table starts over when full, and a definition
+// always precedes its first use).
+func TestTemplates(t *testing.T) {
+	g, _ := fakeGroup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n := maxTemplates + 7
+	for i := 0; i < 3*n; i++ {
+		s, err := g.Open(ctx, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixed := protocol.AppendPair(protocol.AppendPair(nil, "PATH_INFO", "/env"), "X_FIXED", strconv.Itoa(i%n))
+		if err := s.Send(fixed, protocol.AppendPair(nil, "QUERY_STRING", strconv.Itoa(i)), nil, true); err != nil {
+			t.Fatal(err)
+		}
+		var body []byte
+		for {
+			ev, err := s.Next(ctx)
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			body = append(body, ev.Data...)
+			ev.Release()
+			if ev.End {
+				break
+			}
+		}
+		s.Close()
+		if want := strconv.Itoa(i%n) + "|" + strconv.Itoa(i); string(body) != want {
+			t.Fatalf("request %d: body %q, want %q", i, body, want)
+		}
+	}
+}
+
 func TestDispatchPrefersIdle(t *testing.T) {
 	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Processes = 2 })
 	waitReady(t, g, 2)
@@ -143,7 +182,7 @@ func TestDispatchPrefersIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s1.Close()
-	s1.Send(env("/sleep", "300"), nil, true)
+	send(s1, "/sleep", "300", nil, true)
 	s2, err := g.Open(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +218,7 @@ func TestQueueTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1.Send(env("/sleep", "2000"), nil, true)
+	send(s1, "/sleep", "2000", nil, true)
 	_, err = g.Open(ctx, "192.0.2.9:1")
 	var we *Error
 	if !errors.As(err, &we) || we.Status != 503 || !errors.Is(err, ErrQueueTimeout) {
@@ -202,7 +241,7 @@ func TestQueueHandoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1.Send(env("/sleep", "200"), nil, true)
+	send(s1, "/sleep", "200", nil, true)
 	done := make(chan string)
 	go func() {
 		body, err := do(t, g, "/hello", "")
@@ -283,7 +322,7 @@ func TestFlowControl(t *testing.T) {
 	}
 	defer s.Close()
 	const total = 1 << 20
-	s.Send(env("/big", strconv.Itoa(total)), nil, true)
+	send(s, "/big", strconv.Itoa(total), nil, true)
 	got := 0
 	// Without granting, the worker stops at the initial window.
 	for got < protocol.DefaultWindow {
@@ -330,7 +369,7 @@ func TestRequestBodyStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.Send(env("/echo", ""), []byte("abc"), false)
+	send(s, "/echo", "", []byte("abc"), false)
 	parts := []string{"def", "ghi", ""}
 	for {
 		ev, err := s.Next(ctx)
@@ -363,7 +402,7 @@ func TestFilePassing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.Send(env("/file", path), nil, true)
+	send(s, "/file", path, nil, true)
 	ev, err := s.Next(ctx)
 	if err != nil || ev.Type != protocol.TypeHeaders || ev.End {
 		t.Fatal(ev, err)
@@ -389,7 +428,7 @@ func TestCancelFreesSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Send(env("/sleep", "5000"), nil, true)
+	send(s, "/sleep", "5000", nil, true)
 	s.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for g.Stats().Processes[0].InFlight != 0 {
@@ -443,7 +482,7 @@ func TestCloseGraceful(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Send(env("/sleep", "200"), nil, true)
+	send(s, "/sleep", "200", nil, true)
 	closed := make(chan error)
 	go func() { closed <- g.Close(context.Background()) }()
 	ev, err := s.Next(ctx) // the in-flight request still completes
@@ -596,7 +635,7 @@ func BenchmarkDispatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer g.Close(ctx)
-	req := env("/hello", "")
+	fixed, own := protocol.AppendPair(nil, "PATH_INFO", "/hello"), protocol.AppendPair(nil, "QUERY_STRING", "")
 	b.ReportAllocs()
 	b.SetParallelism(8) // several requests in flight per process, as under load
 	b.ResetTimer()
@@ -607,7 +646,7 @@ func BenchmarkDispatch(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			if err := s.Send(req, nil, true); err != nil {
+			if err := s.Send(fixed, own, nil, true); err != nil {
 				b.Error(err)
 				return
 			}

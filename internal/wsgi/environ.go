@@ -33,9 +33,16 @@ func (e *envBuilder) add(k, v string) {
 
 var requestSeq atomic.Uint64
 
-// appendEnviron appends the per-request environ (the constant wsgi.* keys
-// live in the worker) for r routed to t. start is the request's arrival.
-func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]byte, error) {
+// appendEnviron appends the environ of r routed to t (the constant
+// wsgi.* keys live in the worker); start is the request's arrival. The
+// result is two blocks: buf[:fixed] holds the keys that repeat request
+// after request on a route (SetEnv, the server's and the route's
+// constants), sent to a worker once per connection as a template, and
+// buf[fixed:] the request's own. The worker applies the template first,
+// so a request key overrides a SetEnv key of the same name, as the CGI
+// variables override SetEnv in Apache; the fixed CGI keys come after
+// SetEnv in the template and override it there.
+func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) (buf []byte, fixed int, err error) {
 	e := envBuilder{b: dst}
 
 	// SetEnv and friends first: the CGI variables below override them,
@@ -50,22 +57,6 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 		e.add(k, v)
 	}
 
-	method := r.Method
-	if t.MapHEADToGET && method == http.MethodHead {
-		method = http.MethodGet
-	}
-	e.add("REQUEST_METHOD", method)
-	e.add("SCRIPT_NAME", t.ScriptName)
-	e.add("PATH_INFO", t.PathInfo)
-	e.add("QUERY_STRING", r.URL.RawQuery)
-	uri := r.RequestURI
-	if uri == "" {
-		uri = r.URL.RequestURI()
-	}
-	e.add("REQUEST_URI", uri)
-	e.add("SERVER_PROTOCOL", r.Proto)
-
-	remoteHost, remotePort := splitHostPort(r.RemoteAddr)
 	var localHost, localPort string
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		localHost, localPort = splitHostPort(la.String())
@@ -81,33 +72,17 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 	if serverPort == "" {
 		serverPort = localPort
 	}
+	e.add("SERVER_PROTOCOL", r.Proto)
+	e.add("SCRIPT_NAME", t.ScriptName)
 	e.add("SERVER_NAME", serverName)
 	e.add("SERVER_PORT", serverPort)
 	e.add("SERVER_ADDR", localHost)
-	e.add("REMOTE_ADDR", remoteHost)
-	e.add("REMOTE_PORT", remotePort)
 	scheme := "http"
 	if https {
 		scheme = "https"
 	}
 	e.add("REQUEST_SCHEME", scheme)
 	e.add("wsgi.url_scheme", scheme)
-
-	if ct, ok := r.Header["Content-Type"]; ok && len(ct) > 0 {
-		e.add("CONTENT_TYPE", ct[0])
-	}
-	if _, ok := r.Header["Content-Length"]; ok && r.ContentLength >= 0 && len(r.TransferEncoding) == 0 {
-		e.b = append(e.b, "CONTENT_LENGTH\x00"...)
-		e.b = strconv.AppendInt(e.b, r.ContentLength, 10)
-		e.b = append(e.b, 0)
-	}
-	if r.Host != "" {
-		e.add("HTTP_HOST", r.Host)
-	}
-	for name, values := range r.Header {
-		e.appendHeader(name, values, t.PassAuthorization)
-	}
-
 	e.add("GATEWAY_INTERFACE", "CGI/1.1")
 	e.add("SERVER_SOFTWARE", t.ServerSoftware)
 	e.add("SERVER_ADMIN", t.ServerAdmin)
@@ -116,10 +91,6 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 	e.add("CONTEXT_PREFIX", t.ContextPrefix)
 	e.add("CONTEXT_DOCUMENT_ROOT", t.ContextDocumentRoot)
 	e.add("SCRIPT_FILENAME", t.Script)
-	if t.PathTranslated != "" {
-		e.add("PATH_TRANSLATED", t.PathTranslated)
-	}
-
 	callable := t.Callable
 	if callable == "" {
 		callable = "application"
@@ -137,6 +108,49 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 	e.add("mod_wsgi.listener_host", localHost)
 	e.add("mod_wsgi.listener_port", localPort)
 	e.add("mod_wsgi.script_name", t.ScriptName)
+	if t.ProcessGroup != "" {
+		// mod_wsgi's daemon-mode keys: one connection to the daemon per
+		// request, no restarts of that connection.
+		e.b = append(e.b, "mod_wsgi.daemon_connects\x001\x00mod_wsgi.daemon_restarts\x000\x00"...)
+	}
+	if t.Module != "" {
+		e.add("wsgid.module", t.Module)
+	}
+	fixed = len(e.b) - len(dst)
+
+	// The request's own keys.
+	method := r.Method
+	if t.MapHEADToGET && method == http.MethodHead {
+		method = http.MethodGet
+	}
+	e.add("REQUEST_METHOD", method)
+	e.add("PATH_INFO", t.PathInfo)
+	e.add("QUERY_STRING", r.URL.RawQuery)
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
+	e.add("REQUEST_URI", uri)
+	remoteHost, remotePort := splitHostPort(r.RemoteAddr)
+	e.add("REMOTE_ADDR", remoteHost)
+	e.add("REMOTE_PORT", remotePort)
+	if ct, ok := r.Header["Content-Type"]; ok && len(ct) > 0 {
+		e.add("CONTENT_TYPE", ct[0])
+	}
+	if _, ok := r.Header["Content-Length"]; ok && r.ContentLength >= 0 && len(r.TransferEncoding) == 0 {
+		e.b = append(e.b, "CONTENT_LENGTH\x00"...)
+		e.b = strconv.AppendInt(e.b, r.ContentLength, 10)
+		e.b = append(e.b, 0)
+	}
+	if r.Host != "" {
+		e.add("HTTP_HOST", r.Host)
+	}
+	for name, values := range r.Header {
+		e.appendHeader(name, values, t.PassAuthorization)
+	}
+	if t.PathTranslated != "" {
+		e.add("PATH_TRANSLATED", t.PathTranslated)
+	}
 	e.add("mod_wsgi.path_info", t.PathInfo)
 	reqID := t.RequestID
 	if reqID == "" {
@@ -155,20 +169,16 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) ([]b
 	e.b = strconv.AppendInt(e.b, start.UnixMicro(), 10)
 	e.b = append(e.b, 0)
 	if t.ProcessGroup != "" {
-		// mod_wsgi's daemon-mode keys: when the request was queued for
-		// a worker (wsgid queues as it accepts), one connection to the
-		// daemon per request, no restarts of that connection.
+		// When the request was queued for a daemon (wsgid queues as it
+		// accepts).
 		e.b = append(e.b, "mod_wsgi.queue_start\x00"...)
 		e.b = strconv.AppendInt(e.b, start.UnixMicro(), 10)
-		e.b = append(e.b, "\x00mod_wsgi.daemon_connects\x001\x00mod_wsgi.daemon_restarts\x000\x00"...)
-	}
-	if t.Module != "" {
-		e.add("wsgid.module", t.Module)
+		e.b = append(e.b, 0)
 	}
 	if e.bad {
-		return dst, errNUL
+		return dst, 0, errNUL
 	}
-	return e.b, nil
+	return e.b, fixed, nil
 }
 
 // appendHeader adds HTTP_<NAME> for one request header, following

@@ -116,7 +116,7 @@ func TestEnviron(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := appendEnviron(nil, tt.req(), &tt.target, start)
+			b, _, err := appendEnviron(nil, tt.req(), &tt.target, start)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,9 +142,51 @@ func TestEnviron(t *testing.T) {
 // that SetEnv cannot forge REQUEST_METHOD (the worker keeps the last).
 func TestEnvironCGIOverridesEnv(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
-	b, _ := appendEnviron(nil, r, &Target{Env: []string{"REQUEST_METHOD", "EVIL"}}, time.Now())
+	b, _, _ := appendEnviron(nil, r, &Target{Env: []string{"REQUEST_METHOD", "EVIL"}}, time.Now())
 	if i, j := bytes.Index(b, []byte("EVIL")), bytes.Index(b, []byte("GET")); i < 0 || j < i {
 		t.Fatalf("Env must precede CGI vars: %q", b)
+	}
+}
+
+// TestEnvironFixedPart checks the split the worker's templates rely on:
+// requests that differ in everything but their route share the fixed
+// part byte for byte, and every per-request key is in the request's own.
+func TestEnvironFixedPart(t *testing.T) {
+	tg := Target{Script: "/srv/app.wsgi", ScriptName: "/app", ServerSoftware: "wsgid", ProcessGroup: "g",
+		Env: []string{"K", "v"}}
+	reqs := []*http.Request{
+		httptest.NewRequest("GET", "http://example.com/app/a?x=1", nil),
+		httptest.NewRequest("POST", "http://example.com/app/b", strings.NewReader("body")),
+	}
+	reqs[0].Header.Set("Accept", "text/html")
+	reqs[1].Header.Set("Content-Type", "text/plain")
+	reqs[1].RemoteAddr = "10.0.0.9:4444"
+	own := map[string]bool{"REQUEST_METHOD": true, "PATH_INFO": true, "QUERY_STRING": true, "REQUEST_URI": true,
+		"REMOTE_ADDR": true, "REMOTE_PORT": true, "HTTP_HOST": true, "mod_wsgi.request_id": true,
+		"mod_wsgi.connection_id": true, "mod_wsgi.request_start": true, "mod_wsgi.queue_start": true,
+		"mod_wsgi.path_info": true, "CONTENT_TYPE": true, "CONTENT_LENGTH": true}
+	var first []byte
+	for i, r := range reqs {
+		tg.PathInfo = r.URL.Path[len("/app"):]
+		b, fixed, err := appendEnviron(nil, r, &tg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = b[:fixed]
+		} else if !bytes.Equal(first, b[:fixed]) {
+			t.Errorf("fixed parts differ:\n%q\n%q", first, b[:fixed])
+		}
+		protocol.ParsePairs(b[:fixed], func(k, v []byte) {
+			if own[string(k)] || bytes.HasPrefix(k, []byte("HTTP_")) {
+				t.Errorf("per-request key %s in the fixed part", k)
+			}
+		})
+		protocol.ParsePairs(b[fixed:], func(k, v []byte) {
+			if !own[string(k)] && !bytes.HasPrefix(k, []byte("HTTP_")) {
+				t.Errorf("constant key %s in the request's own part", k)
+			}
+		})
 	}
 }
 
@@ -158,7 +200,7 @@ func TestEnvironRejectsNUL(t *testing.T) {
 		r := httptest.NewRequest("GET", "/", nil)
 		var tg Target
 		mod(r, &tg)
-		if _, err := appendEnviron(nil, r, &tg, time.Now()); err != errNUL {
+		if _, _, err := appendEnviron(nil, r, &tg, time.Now()); err != errNUL {
 			t.Errorf("err = %v, want errNUL", err)
 		}
 	}
@@ -235,7 +277,7 @@ func BenchmarkEnviron(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var err error
-		if buf, err = appendEnviron(buf[:0], r, t, start); err != nil {
+		if buf, _, err = appendEnviron(buf[:0], r, t, start); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -74,7 +74,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 			envPool.Put(envp)
 		}
 	}()
-	env, err := appendEnviron((*envp)[:0], r, t, start)
+	env, fixed, err := appendEnviron((*envp)[:0], r, t, start)
 	*envp = env
 	if err != nil {
 		g.log.Log(errorlog.Error, "wsgi", r.RemoteAddr, "Request data contains a NUL byte: %s", r.RequestURI)
@@ -137,7 +137,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 			return
 		}
 		rs.st = st
-		if err := st.Send(env, inline, end); err != nil {
+		if err := st.Send(env[:fixed], env[fixed:], inline, end); err != nil {
 			st.Close()
 			// The process died before it could read the request (it
 			// is not yet known dead): the application never saw it,

@@ -81,6 +81,7 @@ func run() {
 	ready = protocol.AppendPair(ready, "python", "0.0.0-fake")
 	w.send(protocol.AppendFrame(nil, protocol.TypeReady, 0, 0, ready), nil)
 	r := protocol.NewReader(w.c, 0)
+	templates := map[uint32][]byte{}
 	for {
 		fr, err := r.Next()
 		if err != nil {
@@ -95,9 +96,18 @@ func run() {
 			}
 		case protocol.TypeDump:
 			w.send(protocol.AppendFrame(nil, protocol.TypeLog, protocol.LevelInfo, 0, []byte("dump requested")), nil)
+		case protocol.TypeTemplate:
+			templates[fr.Stream] = append([]byte(nil), fr.Payload...)
 		case protocol.TypeRequest:
-			block, body, _ := protocol.SplitBlock(fr.Payload)
+			tmpl, block, body, _ := protocol.SplitRequest(fr.Payload)
 			env := map[string]string{}
+			if tmpl != 0 {
+				fixed, ok := templates[tmpl]
+				if !ok {
+					os.Exit(3) // wsgid named a template it never sent
+				}
+				protocol.ParsePairs(fixed, func(k, v []byte) { env[string(k)] = string(v) })
+			}
 			protocol.ParsePairs(block, func(k, v []byte) { env[string(k)] = string(v) })
 			st := &fakeStream{window: make(chan int, 1024), data: make(chan fakeData, 1024), cancel: make(chan struct{})}
 			w.mu.Lock()
@@ -152,6 +162,8 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 		reply("hello")
 	case "/pid":
 		reply(strconv.Itoa(os.Getpid()))
+	case "/env":
+		reply(env["X_FIXED"] + "|" + q)
 	case "/sleep":
 		ms, _ := strconv.Atoi(q)
 		select {

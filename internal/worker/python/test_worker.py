@@ -19,9 +19,13 @@ sys.path.insert(0, HERE)
 import wsgid_worker as w  # noqa: E402
 
 
-def request_frame(stream, environ, body=b'', end=True):
-    block = b''.join(k.encode('latin-1') + b'\0' + v.encode('latin-1') + b'\0' for k, v in environ.items())
-    return w.block_frame(w.T_REQUEST, w.F_END if end else 0, stream, block, body)
+def env_block(environ):
+    return b''.join(k.encode('latin-1') + b'\0' + v.encode('latin-1') + b'\0' for k, v in environ.items())
+
+
+def request_frame(stream, environ, body=b'', end=True, template=0):
+    block = env_block(environ)
+    return w.frame(w.T_REQUEST, w.F_END if end else 0, stream, w.REQUEST.pack(template, len(block)) + block + body)
 
 
 class DecoderFuzz(unittest.TestCase):
@@ -78,6 +82,10 @@ def application(environ, start_response):
         time.sleep(0.6)
     if path == '/log':
         environ['wsgi.errors'].write('app says hi\n')
+    if path == '/env':
+        keys = sorted(k for k in environ if k.isupper() or k.startswith('X_'))
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [' '.join('%s=%s' % (k, environ[k]) for k in keys).encode()]
     start_response('200 OK', [('Content-Type', 'text/plain')])
     return [b'hello ', path.encode()]
 '''
@@ -224,6 +232,32 @@ class WorkerProcess(unittest.TestCase):
         self.sock.sendall(w.frame(w.T_DATA, 0, 3, b'x' * 1000) + w.frame(w.T_DATA, w.F_END, 3, b''))
         status, body, _ = self.response(3)
         self.assertEqual((status, body), ('200 OK', b'1003'))
+
+    def test_templates(self):
+        """A request's environ is its template's keys, then its own: its
+        own win, and templates are kept by id until redefined."""
+        fixed = {'SCRIPT_FILENAME': self.script, 'SCRIPT_NAME': '', 'X_A': 'template', 'X_B': 'template'}
+        self.sock.sendall(w.frame(w.T_TEMPLATE, 0, 5, env_block(fixed)) +
+                          request_frame(1, {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/env', 'X_B': 'own'}, template=5) +
+                          request_frame(2, {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/env'}, template=5))
+        for stream, xb in ((1, 'own'), (2, 'template')):
+            status, body, _ = self.response(stream)
+            self.assertEqual(status, '200 OK')
+            self.assertIn(b'X_A=template X_B=%s' % xb.encode(), body)
+            self.assertIn(b'PATH_INFO=/env REQUEST_METHOD=GET', body)
+        fixed['X_A'] = 'redefined'
+        self.sock.sendall(w.frame(w.T_TEMPLATE, 0, 5, env_block(fixed)) +
+                          request_frame(3, {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/env'}, template=5))
+        status, body, _ = self.response(3)
+        self.assertIn(b'X_A=redefined', body)
+        # A template never sent is wsgid's bug: the request fails, the
+        # process carries on.
+        self.sock.sendall(request_frame(4, {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/env'}, template=9))
+        status, _, logs = self.response(4)
+        self.assertEqual(status, 'error 500')
+        self.assertTrue(any('unknown environ template 9' in l for l in logs), logs)
+        self.sock.sendall(request_frame(6, self.env('/after')))
+        self.assertEqual(self.response(6)[1], b'hello /after')
 
     def test_errors_stream_logs(self):
         self.sock.sendall(request_frame(4, self.env('/log')))

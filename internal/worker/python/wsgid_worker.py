@@ -31,10 +31,12 @@ import types
 HEADER = struct.Struct('<IBBxxI')
 HSIZE = HEADER.size
 U32 = struct.Struct('<I')
+REQUEST = struct.Struct('<II')               # REQUEST payload: template id, environ length
+BLOCK_HEADER = struct.Struct('<IBBxxII')     # a frame header and a block's length prefix
 MAX_PAYLOAD = 16 << 20
 
 # Frame types (internal/protocol/protocol.go).
-T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07
+T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING, T_TEMPLATE = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG, T_RESTART = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
@@ -139,6 +141,14 @@ class Worker(object):
         self.streams_lock = threading.Lock()
         self.load_lock = threading.RLock()
         self.modules = {}          # script path -> module
+        # WSGIScriptReloading looks at a script's mtime once per batch
+        # (one read of the socket), not once per request: batch counts
+        # reads; checked maps a script to the batch it was last checked in.
+        self.batch = 0
+        self.checked = {}
+        # Environ templates (TEMPLATE frames): id -> the base environ
+        # merged with the keys wsgid sends once per connection.
+        self.templates = {}
         self.shutting_down = False
         self.total_requests = 0
         self.started_at = time.monotonic()
@@ -173,6 +183,7 @@ class Worker(object):
         self.input_closed = threading.Event()
         self.inline_paused_until = 0.0
         self.pumping = False
+        self.inline_ok = False
         self.reader_ident = None
         self.threads = [threading.Thread(target=self.handler_loop, name='wsgid-handler-%d' % i, daemon=True)
                         for i in range(threads)]
@@ -339,6 +350,7 @@ class Worker(object):
         if n == 0:
             return False
         end += n
+        self.batch += 1
         try:
             frames, start = decode_frames(buf, start, end)
         except ProtocolError as e:
@@ -358,6 +370,9 @@ class Worker(object):
                     buf.extend(bytes(need - len(buf)))
                     self.rview = memoryview(buf)
         self.rstart, self.rend = start, end
+        # Whether requests may run inline is decided once per batch; a
+        # request that must go to the handler threads ends it (dispatch).
+        self.inline_ok = self.inline_allowed()
         for t, f, stream, payload in frames:
             self.dispatch(t, f, stream, payload)
         return True
@@ -418,6 +433,7 @@ class Worker(object):
                     self.streams.pop(req.stream, None)
                     self.inline_busy -= 1
                     self.inline_started = 0.0
+                req.input.req = None  # the request is over: break the cycle
         if ran:
             self.flush()
 
@@ -444,18 +460,34 @@ class Worker(object):
 
     def dispatch(self, t, f, stream, payload):
         if t == T_REQUEST:
-            if len(payload) < 4:
-                raise_protocol = 'short request frame'
-                self.log(L_ERROR, 'wsgid (pid=%d): %s' % (self.pid, raise_protocol))
+            if len(payload) < 8:
+                self.log(L_ERROR, 'wsgid (pid=%d): protocol error from server: short request frame' % self.pid)
                 return
-            n = U32.unpack_from(payload)[0]
-            req = Request(self, stream, payload[4:4 + n], payload[4 + n:], bool(f & F_END))
+            tmpl, n = REQUEST.unpack_from(payload)
+            base = self.templates.get(tmpl) if tmpl else self.base_environ
+            req = Request(self, stream, base, payload[8:8 + n], payload[8 + n:], f & F_END)
             with self.streams_lock:
                 self.streams[stream] = req
-            if f & F_END and self.inline_allowed():
+            if base is None:
+                # wsgid never names a template it has not sent.
+                self.log(L_ERROR, 'wsgid (pid=%d): protocol error from server: unknown environ template %d' % (
+                    self.pid, tmpl), stream)
+                req.fail(500, 'unknown environ template')
+                self.flush()
+                with self.streams_lock:
+                    self.streams.pop(stream, None)
+                return
+            if f & F_END and self.inline_ok:
                 self.inline.append(req)
             else:
+                self.inline_ok = False
                 self.work.put(req)
+            return
+        if t == T_TEMPLATE:
+            env = dict(self.base_environ)
+            it = iter(payload.decode('latin-1').split('\0'))
+            env.update(zip(it, it))  # the trailing '' has no pair
+            self.templates[stream] = env
             return
         if t == T_SHUTDOWN:
             self.begin_shutdown()
@@ -534,6 +566,7 @@ class Worker(object):
             finally:
                 with self.streams_lock:
                     self.streams.pop(req.stream, None)
+                req.input.req = None  # the request is over: break the cycle
             # Batching: flush only when nothing else is waiting, so
             # replies finished together leave in one send.
             if self.work.empty():
@@ -562,7 +595,11 @@ class Worker(object):
         reloading = environ.get('mod_wsgi.script_reloading', '1') == '1'
         if self.script_uid is not None or self.script_gid is not None:
             self.check_owner(path, stream)
+        mod = self.modules.get(path)
+        if mod is not None and (not reloading or self.checked.get(path) == self.batch):
+            return self.callable(mod, path, name, stream)
         with self.load_lock:
+            batch = self.batch
             mod = self.modules.get(path)
             if mod is not None and reloading:
                 try:
@@ -582,6 +619,7 @@ class Worker(object):
             if mod is None:
                 mod = self.exec_script(path, stream)
                 self.modules[path] = mod
+            self.checked[path] = batch
         return self.callable(mod, path, name, stream)
 
     def check_owner(self, path, stream):
@@ -650,7 +688,15 @@ class ClientGone(OSError):
 
 
 class Input(object):
-    """wsgi.input: the request body, inline or pulled from wsgid on demand."""
+    """wsgi.input: the request body, inline or pulled from wsgid on demand.
+
+    req is cleared when the request ends (Request.run), which breaks the
+    Request <-> Input cycle so both are freed at once by reference
+    counting rather than by the cyclic garbage collector; an Input kept
+    past its request reads as at end of body.
+    """
+
+    __slots__ = ('req', 'buf', 'eof', 'waiting')
 
     def __init__(self, req, body, complete):
         self.req = req
@@ -659,7 +705,10 @@ class Input(object):
         self.waiting = False
 
     def feed(self, data, end):
-        cond = self.req.cond()
+        req = self.req
+        if req is None:
+            return
+        cond = req.cond()
         with cond:
             self.buf += data
             if end:
@@ -669,15 +718,18 @@ class Input(object):
 
     def _fill(self, want):
         """Ask wsgid for more body and wait until it arrives (or EOF)."""
-        cond = self.req.cond()
+        req = self.req
+        if req is None:
+            return False
+        cond = req.cond()
         with cond:
-            if self.eof or self.req.cancelled:
+            if self.eof or req.cancelled:
                 return False
             if not self.waiting:
                 self.waiting = True
                 ask = min(max(want, 64 << 10), 1 << 20)
-                self.req.worker.queue_out(frame(T_READ, 0, self.req.stream, U32.pack(ask)), True)
-            while self.waiting and not self.eof and not self.req.cancelled:
+                req.worker.queue_out(frame(T_READ, 0, req.stream, U32.pack(ask)), True)
+            while self.waiting and not self.eof and not req.cancelled:
                 cond.wait(1.0)
             return True
 
@@ -733,6 +785,8 @@ class Input(object):
 class Errors(object):
     """wsgi.errors: lines go to wsgid's error log tagged with the request."""
 
+    __slots__ = ('worker', 'stream', 'level', 'partial')
+
     def __init__(self, worker, stream, level=L_ERROR):
         self.worker, self.stream, self.level = worker, stream, level
         self.partial = ''
@@ -780,9 +834,13 @@ class FileWrapper(object):
 class Request(object):
     """One request: environ, response state, flow-control window."""
 
-    def __init__(self, worker, stream, block, body, complete):
+    __slots__ = ('worker', 'stream', 'base', 'block', 'input', 'cancelled', 'granted', 'sent', '_cond',
+                 'status', 'headers', 'sent_headers', 'content_length', 'body_sent')
+
+    def __init__(self, worker, stream, base, block, body, complete):
         self.worker = worker
         self.stream = stream
+        self.base = base      # the environ template this request extends
         self.block = block
         self.input = Input(self, body, complete)
         self.cancelled = False
@@ -822,12 +880,9 @@ class Request(object):
             c.notify_all()
 
     def environ(self, tid, count):
-        items = self.block.decode('latin-1').split('\0')
-        if items and items[-1] == '':
-            items.pop()
-        it = iter(items)
-        env = dict(self.worker.base_environ)
-        env.update(zip(it, it))
+        env = self.base.copy()
+        it = iter(self.block.decode('latin-1').split('\0'))
+        env.update(zip(it, it))  # the trailing '' has no pair
         env['wsgi.input'] = self.input
         env['wsgi.errors'] = Errors(self.worker, self.stream)
         env['mod_wsgi.total_requests'] = self.worker.total_requests
@@ -956,6 +1011,19 @@ class Request(object):
             while not ready():
                 c.wait(1.0)
 
+    def send_whole(self, data):
+        """Send a complete small response, headers and body in one frame:
+        the common case, without send()'s window bookkeeping."""
+        n = len(data)
+        if (self.cancelled or self.sent_headers or self.status is None or n > GATHER_MIN
+                or (self.content_length is not None and self.content_length != n)):
+            return self.send(data, True)
+        self.sent_headers = True
+        self.sent = self.body_sent = n
+        block = self.header_block()
+        self.worker.queue_body(BLOCK_HEADER.pack(4 + len(block) + n, T_HEADERS, F_END, self.stream, len(block)) + block,
+                               data, False)
+
     def send(self, data, end):
         """Send body bytes (headers first if not yet sent), in pieces no
         larger than the window wsgid has granted."""
@@ -1026,7 +1094,7 @@ class Request(object):
                     if type(chunk) is not bytes:
                         break
                 else:
-                    self.send(b''.join(result), True)
+                    self.send_whole(b''.join(result))
                     return
             for chunk in result:
                 if not isinstance(chunk, (bytes, bytearray)):
