@@ -11,7 +11,6 @@ package route
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"syscall"
 
 	"wsgid/internal/config"
+	"wsgid/internal/statcache"
 )
 
 // Kind says what serves a request.
@@ -310,7 +310,7 @@ func (rt *Router) translate(res *Result) {
 // PATH_INFO, as Apache's directory walk does.
 func (rt *Router) walk(res *Result) {
 	name := cleanFS(res.Filename)
-	fi, err := os.Stat(name)
+	fi, err := statcache.Stat(name)
 	if err == nil {
 		if !fi.IsDir() && strings.HasSuffix(res.Filename, "/") {
 			// "file/" is the file with PATH_INFO "/", as in Apache.
@@ -329,7 +329,7 @@ func (rt *Router) walk(res *Result) {
 			res.Filename = name
 			return
 		}
-		pfi, perr := os.Stat(parent)
+		pfi, perr := statcache.Stat(parent)
 		if perr != nil {
 			if errors.Is(perr, fs.ErrNotExist) || errors.Is(perr, syscallENOTDIR) {
 				cur = parent

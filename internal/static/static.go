@@ -23,6 +23,7 @@ import (
 
 	"wsgid/internal/errorpage"
 	"wsgid/internal/mime"
+	"wsgid/internal/statcache"
 )
 
 // Options are the per-directory settings that shape static serving.
@@ -62,7 +63,7 @@ func FindIndex(dir string, opt *Options) (string, bool) {
 		if strings.Contains(name, "/") {
 			continue
 		}
-		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
+		if fi, err := statcache.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
 			return name, true
 		}
 	}
