@@ -204,7 +204,10 @@ class Worker(object):
         and gathered by sendmsg, never copied in Python."""
         with self.send_lock:
             if len(body) <= GATHER_MIN:
-                self.pending.append(head + (body if type(body) is bytes else bytes(body)))
+                # joined with the rest of the batch when it is sent
+                self.pending.append(head)
+                if body:
+                    self.pending.append(body)
             else:
                 self.pending.append(head)
                 self.pending.append(body)
@@ -408,33 +411,35 @@ class Worker(object):
         (watch_inline) can move the ones not yet started to the handler
         threads while this thread is stuck in an application.
         """
-        ran = False
+        lock, monotonic, done = self.streams_lock, time.monotonic, None
         while True:
-            with self.streams_lock:
+            with lock:
+                if done is not None:
+                    # The previous request's bookkeeping, in the same
+                    # critical section as taking the next.
+                    self.streams.pop(done.stream, None)
+                    self.inline_busy -= 1
+                    self.inline_started = 0.0
                 if not self.inline:
                     break
-                if time.monotonic() < self.inline_paused_until or gen != self.reader_gen:
+                now = monotonic()
+                if now < self.inline_paused_until or gen != self.reader_gen:
                     self._requeue_inline_locked()
                     break
                 req = self.inline.pop(0)
                 self.inline_busy += 1
-                self.inline_started = time.monotonic()
+                self.inline_started = now
                 if not self.inline_wake.is_set():
                     self.inline_wake.set()
-            ran = True
             self.total_requests += 1
             self.inline_count += 1
             try:
                 req.run(self.reader_ident, self.inline_count)
             except BaseException:
                 self.log(L_ERROR, traceback.format_exc(), req.stream)
-            finally:
-                with self.streams_lock:
-                    self.streams.pop(req.stream, None)
-                    self.inline_busy -= 1
-                    self.inline_started = 0.0
-                req.input.req = None  # the request is over: break the cycle
-        if ran:
+            req.input.req = None  # the request is over: break the cycle
+            done = req
+        if done is not None:
             self.flush()
 
     def _requeue_inline_locked(self):
