@@ -23,12 +23,23 @@ type envBuilder struct {
 	bad bool
 }
 
+// add appends a pair whose key is a constant of this package: only the
+// value is checked.
 func (e *envBuilder) add(k, v string) {
-	if strings.IndexByte(v, 0) >= 0 || strings.IndexByte(k, 0) >= 0 {
+	if strings.IndexByte(v, 0) >= 0 {
 		e.bad = true
 		return
 	}
 	e.b = protocol.AppendPair(e.b, k, v)
+}
+
+// addAny appends a pair whose key comes from the configuration.
+func (e *envBuilder) addAny(k, v string) {
+	if strings.IndexByte(k, 0) >= 0 {
+		e.bad = true
+		return
+	}
+	e.add(k, v)
 }
 
 var requestSeq atomic.Uint64
@@ -54,7 +65,7 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) (buf
 			https = https || strings.EqualFold(v, "on") || v == "1"
 			continue // mod_wsgi removes HTTPS after deciding the scheme
 		}
-		e.add(k, v)
+		e.addAny(k, v)
 	}
 
 	var localHost, localPort string

@@ -204,6 +204,9 @@ type relay struct {
 	// replayable: the request may be sent again if its process dies
 	// before the response begins (see Gateway.Serve).
 	replayable bool
+	// vals backs the first header values of the reply (see headers).
+	vals  [6]string
+	nvals int
 }
 
 // run relays the stream's events to the client. It returns the failure
@@ -293,7 +296,7 @@ func (rs *relay) headers(block []byte) bool {
 			rs.logf(errorlog.Error, "Invalid response header %q dropped.", name)
 			return
 		}
-		key := http.CanonicalHeaderKey(string(name))
+		key := canonicalName(name)
 		switch key {
 		case "Transfer-Encoding", "Connection", "Keep-Alive":
 			return // framing is ours (and illegal in HTTP/2)
@@ -305,7 +308,16 @@ func (rs *relay) headers(block []byte) bool {
 			}
 			rs.declared = n
 		}
-		h[key] = append(h[key], string(value))
+		if old := h[key]; len(old) > 0 {
+			h[key] = append(old, headerValue(value))
+		} else if rs.nvals < len(rs.vals) {
+			// One backing array per reply instead of a slice per header.
+			rs.vals[rs.nvals] = headerValue(value)
+			h[key] = rs.vals[rs.nvals : rs.nvals+1 : rs.nvals+1]
+			rs.nvals++
+		} else {
+			h[key] = []string{headerValue(value)}
+		}
 	})
 	if err != nil {
 		rs.logf(errorlog.Error, "Malformed response headers from daemon process: %v", err)
