@@ -369,8 +369,11 @@ func cleanFS(p string) string {
 // <Directory> by depth, then regex directories, then <Files> (top-level,
 // then nested in matched directories), then <Location>.
 func (rt *Router) effective(res *Result) *Effective {
-	var key []byte
-	var applied []*config.Section
+	// Stack space for the usual handful of sections: this runs for
+	// every request, and the merged result is almost always cached.
+	var keyBuf [64]byte
+	var appliedBuf [8]*config.Section
+	key, applied := keyBuf[:0], appliedBuf[:0]
 
 	dir := res.Filename
 	if !res.IsDir {
