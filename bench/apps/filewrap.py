@@ -1,6 +1,7 @@
 import os
 
-PATH = os.environ.get('BENCH_FILE', '/tmp/wsgid-bench-64M')
+# bench/run writes a 64 MiB file next to the apps directory.
+PATH = os.environ.get('BENCH_FILE') or os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '64M')
 
 
 def application(environ, start_response):

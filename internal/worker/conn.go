@@ -47,6 +47,7 @@ type conn struct {
 	// Coalesced writes: frames are appended to out; whoever finds no
 	// writer active becomes it and writes until out is empty.
 	wmu     sync.Mutex
+	wdone   *sync.Cond // on wmu: broadcast when a writer finishes
 	out     []byte
 	spare   []byte
 	writing bool
@@ -83,9 +84,11 @@ func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 		slots:    make([]atomic.Pointer[Stream], n),
 		readDone: make(chan struct{}),
 		up:       make(chan struct{}),
+		wdone:    sync.NewCond(nil),
 		st:       state.Starting,
 		since:    time.Now(),
 	}
+	c.wdone.L = &c.wmu
 	c.idleSince = c.since
 	c.limit, c.restartAt = g.cfg.lifetime(c.since)
 	for i := range c.free {
@@ -206,6 +209,47 @@ func (c *conn) flushLoop() {
 		}
 	}
 	c.writing = false
+	c.wdone.Broadcast()
+}
+
+// largeData is the payload size from which SendData writes a frame
+// straight from the caller's buffer (writev) instead of copying it into
+// the coalesced output.
+const largeData = 32 << 10
+
+// writeLargeLocked writes the frames queued so far, then a frame of
+// header hdr and payload p, without copying p, and returns once p is
+// written (the caller reuses it). c.wmu held on entry, released on return.
+func (c *conn) writeLargeLocked(hdr, p []byte) error {
+	for c.writing && c.werr == nil {
+		c.wdone.Wait()
+	}
+	if c.werr != nil {
+		err := c.werr
+		c.wmu.Unlock()
+		return err
+	}
+	c.writing = true
+	queued := c.out
+	c.out = c.spare[:0]
+	c.spare = nil
+	c.wmu.Unlock()
+	bufs := net.Buffers{queued, hdr, p}
+	_, err := bufs.WriteTo(c.uc)
+	c.wmu.Lock()
+	if cap(queued) <= 1<<20 && c.spare == nil {
+		c.spare = queued[:0]
+	}
+	if err != nil {
+		c.broken.Store(true)
+		c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
+		c.out = nil
+		c.uc.Close()
+	}
+	c.flushLoop() // what was queued meanwhile; clears writing
+	err = c.werr
+	c.wmu.Unlock()
+	return err
 }
 
 // writeAsync queues frames from the reader goroutine, which must never
@@ -657,6 +701,10 @@ func (s *Stream) SendData(p []byte, end bool) error {
 	}
 	c := s.c
 	c.wmu.Lock()
+	if len(p) >= largeData {
+		var hdr [protocol.HeaderSize]byte
+		return c.writeLargeLocked(protocol.AppendHeader(hdr[:0], protocol.TypeData, fl, s.id, len(p)), p)
+	}
 	c.out = protocol.AppendFrame(c.out, protocol.TypeData, fl, s.id, p)
 	return c.writeLocked()
 }

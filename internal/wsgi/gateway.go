@@ -37,7 +37,7 @@ func New(groups map[string]*worker.Group, defaultGroup string, log *errorlog.Log
 var envPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // maxRead caps one TypeData answer to a TypeRead.
-const maxRead = 256 << 10
+const maxRead = 1 << 20
 
 // Serve runs the request r on the application t names and writes its
 // response to w.
@@ -488,27 +488,37 @@ func (rs *relay) feed(n uint32) bool {
 		rs.st.SendData(nil, true)
 		return true
 	}
-	bp := getBody(min(int(n), maxRead))
+	// Deliver all n bytes (or up to the end of the body), a DATA frame
+	// per read from the client, without waiting for another READ: the
+	// worker asks for up to 1 MiB at a time, so an upload costs one
+	// round trip per MiB instead of one per read.
+	want := max(int(n), 1)
+	bp := getBody(min(want, maxRead))
 	defer putBody(bp)
-	buf := (*bp)[:min(max(int(n), 1), maxRead)]
-	var m int
-	var err error
-	for m == 0 && err == nil {
-		m, err = rs.r.Body.Read(buf)
+	for want > 0 && !rs.bodyDone {
+		buf := (*bp)[:min(want, maxRead)]
+		var m int
+		var err error
+		for m == 0 && err == nil {
+			m, err = rs.r.Body.Read(buf)
+		}
+		rs.bodyRead += int64(m)
+		want -= m
+		if lim := rs.t.LimitRequestBody; lim > 0 && rs.bodyRead > lim {
+			rs.logf(errorlog.Error, "Request body larger than the configured limit of %d.", lim)
+			return rs.abort(http.StatusRequestEntityTooLarge)
+		}
+		if err != nil && err != io.EOF {
+			rs.logf(errorlog.Info, "Request data read error: %v", err)
+			return rs.abort(readErrorStatus(err))
+		}
+		if err == io.EOF {
+			rs.bodyDone = true
+		}
+		if rs.st.SendData(buf[:m], rs.bodyDone) != nil {
+			return true // the worker is gone; its stream reports it
+		}
 	}
-	rs.bodyRead += int64(m)
-	if lim := rs.t.LimitRequestBody; lim > 0 && rs.bodyRead > lim {
-		rs.logf(errorlog.Error, "Request body larger than the configured limit of %d.", lim)
-		return rs.abort(http.StatusRequestEntityTooLarge)
-	}
-	if err != nil && err != io.EOF {
-		rs.logf(errorlog.Info, "Request data read error: %v", err)
-		return rs.abort(readErrorStatus(err))
-	}
-	if err == io.EOF {
-		rs.bodyDone = true
-	}
-	rs.st.SendData(buf[:m], rs.bodyDone)
 	return true
 }
 
@@ -574,16 +584,31 @@ func (rs *relay) logf(level errorlog.Level, format string, args ...any) {
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 func getBody(n int) *[]byte {
-	if n > 64<<10 {
-		b := make([]byte, n)
+	switch {
+	case n <= 64<<10:
+		return bodyPool.Get().(*[]byte)
+	case n <= maxRead:
+		// Upload pieces (see feed): pooled too, so a large upload does
+		// not allocate and zero a fresh buffer per READ.
+		if b, ok := bigBodyPool.Get().(*[]byte); ok {
+			return b
+		}
+		b := make([]byte, maxRead)
 		return &b
 	}
-	return bodyPool.Get().(*[]byte)
+	b := make([]byte, n)
+	return &b
 }
 
+var bigBodyPool sync.Pool
+
 func putBody(b *[]byte) {
-	if cap(*b) == 64<<10 {
+	switch cap(*b) {
+	case 64 << 10:
 		*b = (*b)[:cap(*b)]
 		bodyPool.Put(b)
+	case maxRead:
+		*b = (*b)[:cap(*b)]
+		bigBodyPool.Put(b)
 	}
 }

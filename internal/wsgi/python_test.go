@@ -123,6 +123,38 @@ func TestPythonBody(t *testing.T) {
 	}
 }
 
+// TestPythonUploadPieces streams bodies of several READ rounds (the
+// worker asks for 1 MiB at a time, and wsgid answers each READ with as
+// many DATA frames as that takes) to applications that read in 64 KiB
+// pieces and line by line: nothing lost, duplicated or reordered.
+func TestPythonUploadPieces(t *testing.T) {
+	h := startPython(t, "pieces", nil)
+	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	var lines bytes.Buffer
+	for i := 0; lines.Len() < 3<<20; i++ {
+		fmt.Fprintf(&lines, "line %d %s\n", i, strings.Repeat("x", i%300))
+	}
+	for _, tt := range []struct {
+		query string
+		body  []byte
+	}{
+		{"read", bytes.Repeat([]byte("0123456789abcdef"), (5<<20)/16+3)},
+		{"read", make([]byte, 1<<20)},
+		{"lines", lines.Bytes()},
+		// Longer than the worker lets a request run on its reader thread:
+		// the reader role moves to a new thread mid-body, while the
+		// request is reading the socket itself or while it sleeps, and
+		// the body must keep flowing (it once stalled there for good).
+		{"read", bytes.Repeat([]byte("y"), 60<<20)},
+		{"slow", bytes.Repeat([]byte("z"), 16<<20)},
+	} {
+		resp, got := h.get(t, "POST", "/?"+tt.query, bytes.NewReader(tt.body))
+		if want := fmt.Sprintf("%d %s", len(tt.body), sum(tt.body)); resp.StatusCode != 200 || got != want {
+			t.Errorf("%s %d bytes: %d %q, want %q\nlog:\n%s", tt.query, len(tt.body), resp.StatusCode, got, want, h.logs)
+		}
+	}
+}
+
 func TestPythonBigSlowReader(t *testing.T) {
 	h := startPython(t, "big", nil)
 	const size = 20 << 20

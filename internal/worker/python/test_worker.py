@@ -58,6 +58,90 @@ class DecoderFuzz(unittest.TestCase):
         self.assertEqual(frames[0][2], 7)
 
 
+class FakeReq(object):
+    """Enough of a Request for an Input whose body is all here."""
+    cancelled = False
+    stream = 1
+    worker = None
+
+    def __init__(self):
+        import threading
+        self._cond = threading.Condition()
+
+    def cond(self):
+        return self._cond
+
+
+class InputAgainstBytesIO(unittest.TestCase):
+    """wsgi.input keeps the body as the pieces it arrived in; whatever the
+    pieces, read/readline/readlines/iteration must give what io.BytesIO
+    gives for the same bytes."""
+
+    def test_random(self):
+        import io
+        rnd = random.Random(99)
+        for _ in range(400):
+            body = bytes(rnd.choice(b'ab\n') for _ in range(rnd.randint(0, 300)))
+            inp = w.Input(FakeReq(), b'', False)
+            cut = 0
+            while cut < len(body):
+                n = rnd.randint(1, 40)
+                inp.feed(body[cut:cut + n], False)
+                cut += n
+            inp.feed(b'', True)
+            ref = io.BytesIO(body)
+            for _ in range(30):
+                op = rnd.randrange(5)
+                if op == 0:
+                    n = rnd.randint(-1, 50)
+                    self.assertEqual(inp.read(n), ref.read(n), (body, n))
+                elif op == 1:
+                    n = rnd.choice((-1, None, 0, 1, 5, 20))
+                    self.assertEqual(inp.readline(n), ref.readline(-1 if n is None else n), (body, n))
+                elif op == 2:
+                    self.assertEqual(inp.readline(), ref.readline(), body)
+                elif op == 3:
+                    self.assertEqual(inp.read(), ref.read(), body)
+                else:
+                    self.assertEqual(list(inp), list(ref), body)
+                self.assertIs(type(inp.read(0)), bytes)
+
+
+class PumpYieldsToNewReader(unittest.TestCase):
+    """A request running inline that reads the socket itself (pump) must
+    give up at once when the reader role has moved to a new thread, even
+    while that thread holds read_lock waiting in recv: blocking on the
+    lock there stalled an upload for good."""
+
+    def test_pump_returns_while_new_reader_holds_lock(self):
+        import threading
+        import time
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        wk = w.Worker(a, {'threads': 1})
+        wk.rbuf = bytearray(1024)
+        wk.rview = memoryview(wk.rbuf)
+        wk.rstart = wk.rend = 0
+        wk.reader_ident = threading.get_ident()
+        held, release = threading.Event(), threading.Event()
+
+        def new_reader():
+            with wk.read_lock:
+                wk.reader_gen += 1
+                wk.reader_ident = threading.get_ident()
+                held.set()
+                release.wait(10)
+        t = threading.Thread(target=new_reader)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(release.set)
+        held.wait(5)
+        start = time.monotonic()
+        self.assertFalse(wk.pump(lambda: False))
+        self.assertLess(time.monotonic() - start, 2.0)
+
+
 APP = r'''
 import sys
 def application(environ, start_response):

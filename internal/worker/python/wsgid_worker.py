@@ -105,16 +105,20 @@ def decode_frames(buf, start, end):
     """
     frames = []
     off = start
-    while end - off >= HSIZE:
-        n, t, f, stream = HEADER.unpack_from(buf, off)
-        if n > MAX_PAYLOAD:
-            raise ProtocolError('payload of %d bytes exceeds the limit' % n)
-        if buf[off + 6] or buf[off + 7]:
-            raise ProtocolError('reserved bytes not zero')
-        if end - off - HSIZE < n:
-            break
-        frames.append((t, f, stream, bytes(buf[off + HSIZE:off + HSIZE + n])))
-        off += HSIZE + n
+    # Payloads are copied out of buf once, through a view (slicing the
+    # bytearray itself would copy twice); the view is released before
+    # returning, as buf is resized later.
+    with memoryview(buf) as view:
+        while end - off >= HSIZE:
+            n, t, f, stream = HEADER.unpack_from(buf, off)
+            if n > MAX_PAYLOAD:
+                raise ProtocolError('payload of %d bytes exceeds the limit' % n)
+            if buf[off + 6] or buf[off + 7]:
+                raise ProtocolError('reserved bytes not zero')
+            if end - off - HSIZE < n:
+                break
+            frames.append((t, f, stream, bytes(view[off + HSIZE:off + HSIZE + n])))
+            off += HSIZE + n
     return frames, off
 
 
@@ -449,16 +453,37 @@ class Worker(object):
 
     def pump(self, done):
         """Serve the socket from the reader thread until done() is true,
-        for a request running inline that waits for window. Returns False
-        if the reader role moved to another thread or input ended."""
+        for a request running inline that waits for window or request
+        body. Returns False if the reader role moved to another thread or
+        input ended. The batch's requests not yet started go to the
+        handler threads rather than wait behind this one."""
         self.flush()
-        me = threading.get_ident()
+        with self.streams_lock:
+            self._requeue_inline_locked()
+        me, gen = threading.get_ident(), self.reader_gen
         self.pumping = True
         try:
             while not done():
-                with self.read_lock:
-                    if self.reader_ident != me or not self.read_once():
+                # The role may move to a new reader thread (watch_inline),
+                # which then holds read_lock while it waits in recv: never
+                # block on the lock, or this thread could wait for it
+                # forever while the data it needs waits for this thread.
+                if self.reader_ident != me or self.reader_gen != gen:
+                    return False
+                if not self.read_lock.acquire(timeout=0.05):
+                    continue
+                try:
+                    if self.reader_ident != me or self.reader_gen != gen:
                         return False
+                    if not self.read_once():
+                        # wsgid went away: nobody else will read, so end
+                        # every request here rather than wait forever.
+                        with self.streams_lock:
+                            for req in list(self.streams.values()):
+                                req.cancel()
+                        return False
+                finally:
+                    self.read_lock.release()
         finally:
             self.pumping = False
         return True
@@ -482,10 +507,12 @@ class Worker(object):
                 with self.streams_lock:
                     self.streams.pop(stream, None)
                 return
-            if f & F_END and self.inline_ok:
+            # A request whose body is still coming runs inline too: it
+            # reads the body from the socket itself (Input._fill, pump),
+            # with no hand-off between threads per piece.
+            if self.inline_ok:
                 self.inline.append(req)
             else:
-                self.inline_ok = False
                 self.work.put(req)
             return
         if t == T_TEMPLATE:
@@ -695,19 +722,31 @@ class ClientGone(OSError):
 class Input(object):
     """wsgi.input: the request body, inline or pulled from wsgid on demand.
 
+    The body is kept as the pieces it arrived in (chunks, the first one
+    consumed up to off), so each byte is copied once on its way to the
+    application: a piece that matches a read() is handed over as it is.
+
     req is cleared when the request ends (Request.run), which breaks the
     Request <-> Input cycle so both are freed at once by reference
     counting rather than by the cyclic garbage collector; an Input kept
     past its request reads as at end of body.
     """
 
-    __slots__ = ('req', 'buf', 'eof', 'waiting')
+    __slots__ = ('req', 'chunks', 'off', 'avail', 'eof', 'asked', 'need')
+
+    # How much body one READ asks for: wsgid answers with as many DATA
+    # frames as that takes, so a large upload costs a round trip per
+    # READ_SIZE, while the body held here stays bounded by it.
+    READ_SIZE = 1 << 20
 
     def __init__(self, req, body, complete):
         self.req = req
-        self.buf = bytearray(body)
+        self.chunks = [body] if body else []
+        self.off = 0
+        self.avail = len(body)
         self.eof = complete
-        self.waiting = False
+        self.asked = 0   # bytes asked for with READ and not yet received
+        self.need = 0    # the number of bytes a waiting reader wants
 
     def feed(self, data, end):
         req = self.req
@@ -715,53 +754,110 @@ class Input(object):
             return
         cond = req.cond()
         with cond:
-            self.buf += data
+            if data:
+                self.chunks.append(data)
+                self.avail += len(data)
+                self.asked = max(0, self.asked - len(data))
             if end:
                 self.eof = True
-            self.waiting = False
-            cond.notify_all()
+            # Wake the reader only when it can go on: its need is met, or
+            # it must ask for more. A DATA frame per piece the client
+            # sent does not cost a thread switch each.
+            if self.avail >= self.need or self.eof or not self.asked:
+                cond.notify_all()
 
-    def _fill(self, want):
-        """Ask wsgid for more body and wait until it arrives (or EOF)."""
+    def _fill(self, need):
+        """Wait until need bytes are here, asking wsgid for more body as
+        it is used up. False if the body ends (or the client leaves)
+        first."""
         req = self.req
         if req is None:
             return False
+        w = req.worker
         cond = req.cond()
+        ready = lambda: self.avail >= need or self.eof or req.cancelled or not self.asked
+        while True:
+            with cond:
+                if self.avail >= need:
+                    return True
+                if self.eof or req.cancelled:
+                    return False
+                if not self.asked:
+                    self.asked = self.READ_SIZE
+                    w.queue_out(frame(T_READ, 0, req.stream, U32.pack(self.READ_SIZE)), True)
+                self.need = need
+            if threading.get_ident() == w.reader_ident and w.pump(ready):
+                continue  # running inline: this thread read the body itself
+            with cond:
+                while not ready():
+                    cond.wait(1.0)
+
+    def _take(self, n):
+        """Remove and return the first n (<= avail) bytes."""
+        if n <= 0:
+            return b''
+        cond = self.req.cond() if self.req is not None else _COND_LOCK
         with cond:
-            if self.eof or req.cancelled:
-                return False
-            if not self.waiting:
-                self.waiting = True
-                ask = min(max(want, 64 << 10), 1 << 20)
-                req.worker.queue_out(frame(T_READ, 0, req.stream, U32.pack(ask)), True)
-            while self.waiting and not self.eof and not req.cancelled:
-                cond.wait(1.0)
-            return True
+            chunks, off = self.chunks, self.off
+            first = chunks[0] if chunks else b''
+            if off == 0 and len(first) == n:
+                del chunks[0]
+                data = first
+            elif len(first) - off >= n:
+                data = first[off:off + n]
+                self.off = off + n
+                if self.off == len(first):
+                    del chunks[0]
+                    self.off = 0
+            else:
+                parts, left = [], n
+                while left:
+                    first = chunks[0]
+                    piece = first[off:off + left] if off or len(first) > left else first
+                    parts.append(piece)
+                    left -= len(piece)
+                    if off + len(piece) == len(first):
+                        del chunks[0]
+                        off = 0
+                    else:
+                        off += len(piece)
+                self.off = off
+                data = b''.join(parts)
+            self.avail -= n
+            return data
 
     def read(self, size=-1):
         if size is None or size < 0:
-            while self._fill(1 << 20):
-                pass
-            data = bytes(self.buf)
-            del self.buf[:]
-            return data
+            self._fill(sys.maxsize)  # to the end of the body
+            return self._take(self.avail)
         if size == 0:
             return b''
-        while len(self.buf) < size and self._fill(size - len(self.buf)):
-            pass
-        data = bytes(self.buf[:size])
-        del self.buf[:size]
-        return data
+        self._fill(size)
+        return self._take(min(size, self.avail))
 
     def readline(self, size=-1):
+        limit = sys.maxsize if size is None or size < 0 else size
+        if limit == 0:
+            return b''
+        scanned = 0  # bytes already searched for a newline
         while True:
-            i = self.buf.find(b'\n')
-            if i >= 0 and (size is None or size < 0 or i < size):
-                return self.read(i + 1)
-            if size is not None and 0 <= size <= len(self.buf):
-                return self.read(size)
-            if not self._fill(64 << 10):
-                return self.read(len(self.buf) if size is None or size < 0 else min(size, len(self.buf)))
+            with (self.req.cond() if self.req is not None else _COND_LOCK):
+                i, pos = -1, -self.off
+                for c in self.chunks:
+                    start = self.off if pos < 0 else 0
+                    if pos + len(c) > scanned:
+                        i = c.find(b'\n', max(start, scanned - pos))
+                        if i >= 0:
+                            i += pos
+                            break
+                    pos += len(c)
+                scanned = max(scanned, pos)
+            if 0 <= i < limit:
+                return self._take(i + 1)
+            if self.avail >= limit:
+                return self._take(limit)
+            if not self._fill(self.avail + 1):
+                return self._take(min(self.avail, limit))
 
     def readlines(self, hint=-1):
         lines, total = [], 0
