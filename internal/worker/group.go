@@ -568,7 +568,15 @@ func (g *Group) open(ctx context.Context, client string, isolated bool) (*Stream
 	select {
 	case s := <-w.ch:
 		if s == nil {
-			return nil, &Error{Status: 503, Group: g.cfg.Name, Err: ErrClosed}
+			// Woken empty-handed: the group is closing, or its processes
+			// cannot start (noteFailure); say which.
+			g.mu.Lock()
+			err := g.failure
+			if g.closing || err == nil {
+				err = ErrClosed
+			}
+			g.mu.Unlock()
+			return nil, &Error{Status: 503, Group: g.cfg.Name, Err: err}
 		}
 		return s, nil
 	case <-timer.C:

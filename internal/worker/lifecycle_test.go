@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -258,6 +260,21 @@ func TestLazyGroup(t *testing.T) {
 	waitReady(t, g, 2)
 	if !strings.Contains(logs.String(), "starting process group 'fake' for its first request") {
 		t.Errorf("not logged:\n%s", logs)
+	}
+}
+
+// TestLazyGroupCannotStart: when a lazy group's first request finds that
+// its processes cannot start, the request gets 503 with the reason (the
+// interpreter could not be run), not "group closed".
+func TestLazyGroupCannotStart(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(notExec, []byte("not a program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Lazy = true; c.Python = notExec })
+	_, err := do(t, g, "/hello", "")
+	if StatusOf(err) != 503 || errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("err = %v (status %d), want 503 naming the cause", err, StatusOf(err))
 	}
 }
 
