@@ -14,6 +14,7 @@ batch their replies: a reply is only sent when no more work is queued, so a
 burst of requests costs about one send.
 """
 
+import contextlib
 import hashlib
 import io
 import json
@@ -45,6 +46,8 @@ GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
 IOV_MAX = 1024
 
 _COND_LOCK = threading.Lock()
+
+_NO_LOCK = contextlib.nullcontext()  # guards nothing (see Input._lock)
 
 # Fast paths for start_response: a match means the value is valid; a
 # miss falls through to the checks that produce mod_wsgi's messages.
@@ -792,12 +795,19 @@ class Input(object):
                 while not ready():
                     cond.wait(1.0)
 
+    def _lock(self):
+        """What guards chunks against feed: nothing once the whole body is
+        here (the common case, so most requests never create their
+        Condition), else the request's Condition."""
+        if self.eof or self.req is None:
+            return _NO_LOCK
+        return self.req.cond()
+
     def _take(self, n):
         """Remove and return the first n (<= avail) bytes."""
         if n <= 0:
             return b''
-        cond = self.req.cond() if self.req is not None else _COND_LOCK
-        with cond:
+        with self._lock():
             chunks, off = self.chunks, self.off
             first = chunks[0] if chunks else b''
             if off == 0 and len(first) == n:
@@ -841,7 +851,7 @@ class Input(object):
             return b''
         scanned = 0  # bytes already searched for a newline
         while True:
-            with (self.req.cond() if self.req is not None else _COND_LOCK):
+            with self._lock():
                 i, pos = -1, -self.off
                 for c in self.chunks:
                     start = self.off if pos < 0 else 0
