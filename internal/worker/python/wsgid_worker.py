@@ -632,7 +632,10 @@ class Worker(object):
             self.check_owner(path, stream)
         mod = self.modules.get(path)
         if mod is not None and (not reloading or self.checked.get(path) == self.batch):
-            return self.callable(mod, path, name, stream)
+            app = getattr(mod, name, None)
+            if app is not None:
+                return app
+            return self.callable(mod, path, name, stream)  # logs, raises
         with self.load_lock:
             batch = self.batch
             mod = self.modules.get(path)
@@ -1089,9 +1092,8 @@ class Request(object):
 
     def header_block(self):
         parts = [self.status]
-        for name, value in self.headers:
-            parts.append(name)
-            parts.append(value)
+        for h in self.headers:
+            parts += h  # a validated (name, value)
         parts.append('')
         return '\0'.join(parts).encode('latin-1')
 
