@@ -119,11 +119,12 @@ func ParseHeader(b []byte) (t Type, f Flags, stream uint32, n int, err error) {
 	return Type(b[4]), Flags(b[5]), binary.LittleEndian.Uint32(b[8:]), int(size), nil
 }
 
-// Block frames (TypeRequest, TypeHeaders) carry a NUL-separated block
-// followed by body bytes, the block prefixed by its u32 length.
+// Block frames (TypeHeaders, and TypeRequest after its template id) carry
+// a NUL-separated block followed by body bytes, the block prefixed by its
+// u32 length.
 
-// AppendBlockFrame appends a TypeRequest or TypeHeaders frame whose
-// payload is block then body.
+// AppendBlockFrame appends a TypeHeaders frame whose payload is block
+// then body (TypeRequest has AppendRequestFrame).
 func AppendBlockFrame(dst []byte, t Type, f Flags, stream uint32, block, body []byte) []byte {
 	dst = AppendHeader(dst, t, f, stream, 4+len(block)+len(body))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(block)))

@@ -192,24 +192,38 @@ func (c *conn) writeLocked() error {
 // flushLoop writes out until it is empty; c.wmu held, c.writing set.
 func (c *conn) flushLoop() {
 	for len(c.out) > 0 && c.werr == nil {
-		buf := c.out
-		c.out = c.spare[:0]
-		c.spare = nil
+		buf := c.takeOutLocked()
 		c.wmu.Unlock()
 		_, err := c.uc.Write(buf)
 		c.wmu.Lock()
-		if cap(buf) <= 1<<20 {
-			c.spare = buf[:0]
-		}
-		if err != nil {
-			c.broken.Store(true)
-			c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
-			c.out = nil
-			c.uc.Close() // the reader notices and supervision takes over
-		}
+		c.wroteLocked(buf, err)
 	}
 	c.writing = false
 	c.wdone.Broadcast()
+}
+
+// takeOutLocked hands the writer the queued frames, leaving the spare
+// buffer to queue into meanwhile. c.wmu held.
+func (c *conn) takeOutLocked() []byte {
+	buf := c.out
+	c.out = c.spare[:0]
+	c.spare = nil
+	return buf
+}
+
+// wroteLocked records the end of a write of buf: buf becomes the spare
+// (unless oversized), and a failure marks the connection broken. c.wmu
+// held.
+func (c *conn) wroteLocked(buf []byte, err error) {
+	if cap(buf) <= 1<<20 && c.spare == nil {
+		c.spare = buf[:0]
+	}
+	if err != nil {
+		c.broken.Store(true)
+		c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
+		c.out = nil
+		c.uc.Close() // the reader notices and supervision takes over
+	}
 }
 
 // largeData is the payload size from which SendData writes a frame
@@ -230,22 +244,12 @@ func (c *conn) writeLargeLocked(hdr, p []byte) error {
 		return err
 	}
 	c.writing = true
-	queued := c.out
-	c.out = c.spare[:0]
-	c.spare = nil
+	queued := c.takeOutLocked()
 	c.wmu.Unlock()
 	bufs := net.Buffers{queued, hdr, p}
 	_, err := bufs.WriteTo(c.uc)
 	c.wmu.Lock()
-	if cap(queued) <= 1<<20 && c.spare == nil {
-		c.spare = queued[:0]
-	}
-	if err != nil {
-		c.broken.Store(true)
-		c.werr = fmt.Errorf("writing to worker pid %d: %w", c.pid, err)
-		c.out = nil
-		c.uc.Close()
-	}
+	c.wroteLocked(queued, err)
 	c.flushLoop() // what was queued meanwhile; clears writing
 	err = c.werr
 	c.wmu.Unlock()
