@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,16 @@ func runReloadable(cfg *config.Config, load func() (*config.Config, []error), st
 			pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	if p := os.Getenv("WSGID_MEMPROFILE"); p != "" {
+		// The same for allocations (go tool pprof -sample_index=alloc_space).
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(p); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	s := &supervisor{stderr: stderr, load: load, socks: listener.NewSet()}
 	s.abort, s.cancelAbort = context.WithCancel(context.Background())

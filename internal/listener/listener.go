@@ -156,7 +156,7 @@ func (g *Gate) Accept() (net.Conn, error) {
 	}
 	select {
 	case c := <-g.k.conns:
-		return c, nil
+		return newConn(c), nil
 	case <-g.done:
 		return nil, net.ErrClosed
 	case <-g.k.done:

@@ -2,6 +2,8 @@ package route
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -114,4 +116,14 @@ func splitSegs(p string) []string {
 		}
 	}
 	return segs
+}
+
+func TestSplitInto(t *testing.T) {
+	var buf [2]string
+	for _, s := range []string{"", "a", "a/b", "a/b/c/d", "/", "a//b/", "usr/local/www/wsgi-scripts"} {
+		got := splitInto(buf[:0], s, '/')
+		if want := strings.Split(s, "/"); !slices.Equal(got, want) {
+			t.Errorf("splitInto(%q) = %q, want %q", s, got, want)
+		}
+	}
 }

@@ -365,6 +365,19 @@ func cleanFS(p string) string {
 	return c
 }
 
+// splitInto appends the sep-separated parts of s to dst, as
+// strings.Split does, without allocating while dst has room.
+func splitInto(dst []string, s string, sep byte) []string {
+	for {
+		i := strings.IndexByte(s, sep)
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
+}
+
 // effective merges the sections that apply, in Apache's order:
 // <Directory> by depth, then regex directories, then <Files> (top-level,
 // then nested in matched directories), then <Location>.
@@ -373,6 +386,7 @@ func (rt *Router) effective(res *Result) *Effective {
 	// every request, and the merged result is almost always cached.
 	var keyBuf [64]byte
 	var appliedBuf [8]*config.Section
+	var compBuf [16]string
 	key, applied := keyBuf[:0], appliedBuf[:0]
 
 	dir := res.Filename
@@ -382,7 +396,7 @@ func (rt *Router) effective(res *Result) *Effective {
 	dir = strings.TrimRight(dir, "/")
 	var comps []string
 	if dir != "" {
-		comps = strings.Split(strings.TrimPrefix(dir, "/"), "/")
+		comps = splitInto(compBuf[:0], strings.TrimPrefix(dir, "/"), '/')
 	}
 	var nested []*config.Section
 	for i, d := range rt.dirs {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +59,7 @@ type Server struct {
 
 	serving sync.WaitGroup // http.Server.Serve loops still accepting
 	fresh   listener.Fresh // accepted connections Shutdown waits for
+	names   addrNames      // text of local addresses, for the environ
 }
 
 // hostRuntime is a configured host with its router and logs.
@@ -80,6 +83,11 @@ type derived struct {
 	static *static.Options
 	types  *mime.Table
 	env    map[string]string
+	// envList is env as key, value pairs sorted by key; lookup and value
+	// read env. All made once here rather than per request.
+	envList []string
+	lookup  func(string) (string, bool)
+	value   func(string) string
 }
 
 // Options tune a Server beyond the configuration.
@@ -204,19 +212,25 @@ func (s *Server) compile(d *config.PerDir) (*route.Effective, error) {
 		for _, k := range d.UnsetEnv {
 			delete(dv.env, k)
 		}
+		// In a fixed order: the pairs start the environ's template,
+		// which a worker connection sends once per distinct block.
+		for _, k := range slices.Sorted(maps.Keys(dv.env)) {
+			dv.envList = append(dv.envList, k, dv.env[k])
+		}
+		dv.envList = slices.Clip(dv.envList)
 	}
+	dv.lookup = func(k string) (string, bool) { v, ok := dv.env[k]; return v, ok }
+	dv.value = func(k string) string { return dv.env[k] }
 	return &route.Effective{Derived: dv}, nil
 }
 
 // ServeHTTP routes and serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var local netip.AddrPort
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if ap, err := netip.ParseAddrPort(la.String()); err == nil {
-			local = ap
-		}
+	if r.ProtoMajor == 1 {
+		listener.HTTP1(r.Context())
 	}
+	local := localAddr(r.Context())
 	h := s.vhosts.pick(local, r.Host)
 	s.accesses.Add(1)
 	rw := newResponseWriter(w, r)
@@ -260,7 +274,7 @@ func (s *Server) serve(rw *responseWriter, r *http.Request, h *hostRuntime, loca
 	}
 	dv := res.Eff.Derived.(*derived)
 	rw.ops = res.Eff.Dir.Headers
-	envFn := func(k string) (string, bool) { v, ok := dv.env[k]; return v, ok }
+	envFn := dv.lookup
 	rw.env = envFn
 
 	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
@@ -410,7 +424,12 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 		ContextDocumentRoot: res.ContextFS,
 	}
 	name, port := canonicalHost(r, h, d)
-	t.ServerName, t.ServerPort = name, strconv.Itoa(port)
+	local := localAddr(r.Context())
+	t.LocalHost, t.LocalPort = s.names.get(local)
+	t.ServerName, t.ServerPort = name, t.LocalPort
+	if int(local.Port()) != port || t.LocalPort == "" {
+		t.ServerPort = strconv.Itoa(port)
+	}
 	if t.ServerAdmin == "" {
 		t.ServerAdmin = s.cfg.Main.ServerAdmin
 	}
@@ -479,7 +498,7 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 			t.PassAuthorization = *m.PassAuthorization
 		}
 	}
-	env := func(k string) string { return dv.env[k] }
+	env := dv.value
 	pg = expandGroup(pg, r, h, t, env)
 	if pg == "%{GLOBAL}" {
 		pg = ""
@@ -490,12 +509,7 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 	if t.ApplicationGroup == "%{GLOBAL}" {
 		t.ApplicationGroup = ""
 	}
-	if len(dv.env) > 0 {
-		t.Env = make([]string, 0, 2*len(dv.env))
-		for k, v := range dv.env {
-			t.Env = append(t.Env, k, v)
-		}
-	}
+	t.Env = dv.envList // shared: clipped, so an append copies
 	return t
 }
 
@@ -755,6 +769,7 @@ func (s *Server) Serve() error {
 		hs := &http.Server{
 			Handler:           s,
 			ConnState:         s.fresh.ConnState,
+			ConnContext:       listener.ConnContext,
 			ReadHeaderTimeout: min(cfg.Timeout, 20*time.Second),
 			IdleTimeout:       cfg.KeepAliveTimeout,
 			MaxHeaderBytes:    max(cfg.LimitRequestFieldSize, 1024) * max(cfg.LimitRequestFields, 1),

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"wsgid/internal/config"
+	"wsgid/internal/listener"
 )
 
 // responseWriter records what the access log needs (status, body bytes)
@@ -93,7 +94,11 @@ func (rw *responseWriter) Flush() {
 }
 
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(rw.w).Hijack()
+	c, brw, err := http.NewResponseController(rw.w).Hijack()
+	if err == nil {
+		listener.Hijacked(c) // its reads are its new owner's now
+	}
+	return c, brw, err
 }
 
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }

@@ -122,6 +122,7 @@ func (c *conn) reserveLocked(client string, isolated bool) *Stream {
 		s.start = time.Now()
 	}
 	s.credit.Store(protocol.DefaultWindow)
+	s.q = s.qa[:0]
 	c.slots[slot].Store(s)
 	c.inflight++
 	if isolated {
@@ -596,6 +597,7 @@ type Stream struct {
 
 	mu       sync.Mutex
 	q        []Event
+	qa       [2]Event // q's first array: most replies are one or two events
 	head     int
 	err      error // terminal failure (*Error)
 	ended    bool  // the worker ended the stream (or died)

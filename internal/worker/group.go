@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -261,7 +262,14 @@ type waiter struct {
 	ch       chan *Stream // cap 1
 	client   string
 	isolated bool
+	timer    *time.Timer // queue-timeout, reused with the waiter
 }
+
+// waiters are pooled: under load most requests wait briefly for a slot
+// (the depth bound is what keeps a slow request's neighbours few), and a
+// waiter with its channel and timer was five allocations each time. Open
+// returns one only when nothing refers to it and its channel is empty.
+var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan *Stream, 1)} }}
 
 // NewGroup validates cfg, fills its defaults and prepares the runtime
 // files; it starts nothing.
@@ -558,12 +566,22 @@ func (g *Group) open(ctx context.Context, client string, isolated bool) (*Stream
 		g.mu.Unlock()
 		return nil, &Error{Status: 503, Group: g.cfg.Name, Err: err}
 	}
-	w := &waiter{ch: make(chan *Stream, 1), client: client, isolated: isolated}
+	w := waiterPool.Get().(*waiter)
+	w.client, w.isolated = client, isolated
 	g.waiters = append(g.waiters, w)
 	g.mu.Unlock()
 
-	timer := time.NewTimer(g.cfg.QueueTimeout)
-	defer timer.Stop()
+	if w.timer == nil {
+		w.timer = time.NewTimer(g.cfg.QueueTimeout)
+	} else {
+		w.timer.Reset(g.cfg.QueueTimeout)
+	}
+	timer := w.timer
+	defer func() {
+		timer.Stop()
+		w.client = ""
+		waiterPool.Put(w)
+	}()
 	var cause error
 	select {
 	case s := <-w.ch:
@@ -587,7 +605,7 @@ func (g *Group) open(ctx context.Context, client string, isolated bool) (*Stream
 	g.mu.Lock()
 	for i, x := range g.waiters {
 		if x == w {
-			g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
+			g.waiters = slices.Delete(g.waiters, i, i+1)
 			g.mu.Unlock()
 			if cause == ErrQueueTimeout {
 				g.log.Log(errorlog.Error, "wsgi", client, "Queue timeout expired for WSGI daemon process '%s'.", g.cfg.Name)
@@ -656,8 +674,8 @@ func (g *Group) serveWaitersLocked(c *conn) {
 	}
 	clear(g.waiters[len(kept):])
 	g.waiters = kept
-	if len(g.waiters) == 0 {
-		g.waiters = nil
+	if len(g.waiters) == 0 && cap(g.waiters) > 1024 {
+		g.waiters = nil // after a surge: let the big array go
 	}
 }
 

@@ -68,9 +68,11 @@ func appendEnviron(dst []byte, r *http.Request, t *Target, start time.Time) (buf
 		e.addAny(k, v)
 	}
 
-	var localHost, localPort string
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		localHost, localPort = splitHostPort(la.String())
+	localHost, localPort := t.LocalHost, t.LocalPort
+	if localHost == "" {
+		if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			localHost, localPort = splitHostPort(la.String())
+		}
 	}
 	serverName := t.ServerName
 	if serverName == "" {

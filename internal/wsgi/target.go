@@ -46,6 +46,9 @@ type Target struct {
 	ContextPrefix       string // CONTEXT_PREFIX (the Alias URL, or "")
 	ContextDocumentRoot string // CONTEXT_DOCUMENT_ROOT (the Alias target, or DocumentRoot)
 	PathTranslated      string // PATH_TRANSLATED; "" = omit
+	// LocalHost and LocalPort are the address the request arrived on
+	// (SERVER_ADDR); "" makes the gateway read it from the request.
+	LocalHost, LocalPort string
 
 	// LimitRequestBody caps the body size in bytes; 0 = unlimited.
 	LimitRequestBody int64
