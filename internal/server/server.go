@@ -69,6 +69,8 @@ type hostRuntime struct {
 	router     *route.Router
 	serverName string
 	logs       []customLog
+	// translated caches PATH_TRANSLATED for directory PATH_INFOs.
+	translated translations
 }
 
 type customLog struct {
@@ -446,6 +448,8 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 			if name, ok := h.router.Translate(escapeURLPath(res.PathInfo)); ok {
 				t.PathTranslated = name
 			}
+		} else if pt, ok := h.translated.get(res.PathInfo); ok {
+			t.PathTranslated = pt
 		} else if sub := h.router.Route(escapeURLPath(res.PathInfo)); sub.Kind == route.KindStatic || sub.Kind == route.KindWSGI {
 			t.PathTranslated = sub.Filename + sub.PathInfo
 			if sub.IsDir && sub.PathInfo == "" {
@@ -454,6 +458,7 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 					t.PathTranslated += idx
 				}
 			}
+			h.translated.put(res.PathInfo, t.PathTranslated)
 		}
 	}
 	if wd.CallableObject != nil {
