@@ -298,3 +298,44 @@ func TestPythonConcurrent(t *testing.T) {
 		t.Errorf("requests served by %d processes, want 2: %v", len(pids), pids)
 	}
 }
+
+// TestPythonStreamPrompt: a yielded block reaches the client while the
+// application is still working on the next one (PEP 3333; mod_wsgi
+// flushes every block).
+func TestPythonStreamPrompt(t *testing.T) {
+	h := startPython(t, "stream", nil)
+	marker := filepath.Join(t.TempDir(), "go")
+	type result struct {
+		resp  *http.Response
+		first string
+		err   error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := h.srv.Client().Get(h.srv.URL + "/?" + marker)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		b := make([]byte, 6)
+		n, err := io.ReadFull(resp.Body, b)
+		got <- result{resp, string(b[:n]), err}
+	}()
+	var r result
+	select {
+	case r = <-got:
+		if r.err != nil || r.first != "first\n" {
+			t.Fatalf("first block %q, %v", r.first, r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the first block did not arrive while the application waited\nlog:\n%s", h.logs)
+	}
+	defer r.resp.Body.Close()
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(r.resp.Body)
+	if err != nil || string(rest) != "second\n" {
+		t.Fatalf("rest %q %v", rest, err)
+	}
+}

@@ -58,6 +58,25 @@ class DecoderFuzz(unittest.TestCase):
         self.assertEqual(frames[0][2], 7)
 
 
+class NeverWaits(unittest.TestCase):
+    """Which iterators may keep a reply batched (see Request.run)."""
+
+    def test_kinds(self):
+        import functools
+
+        class ClosingIterator(object):  # Werkzeug's shape
+            def __init__(self, iterable):
+                self._next = functools.partial(next, iter(iterable))
+
+        def gen():
+            yield b'x'
+        self.assertTrue(w._never_waits(iter([b'a'])))
+        self.assertTrue(w._never_waits(iter((b'a',))))
+        self.assertTrue(w._never_waits(ClosingIterator([b'a'])))
+        self.assertFalse(w._never_waits(gen()))
+        self.assertFalse(w._never_waits(ClosingIterator(gen())))
+
+
 class FakeReq(object):
     """Enough of a Request for an Input whose body is all here."""
     cancelled = False
