@@ -544,6 +544,42 @@ func TestSpawnSpec(t *testing.T) {
 	}
 }
 
+func TestMallocTunables(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("glibc tunables are set on Linux only")
+	}
+	ours := "glibc.malloc.mmap_threshold=2097152:glibc.malloc.trim_threshold=4194304"
+	for _, tc := range []struct{ env, want string }{
+		{"", ours},
+		{"glibc.pthread.rseq=0", "glibc.pthread.rseq=0:" + ours},
+		{"glibc.malloc.trim_threshold=1", "glibc.malloc.trim_threshold=1:glibc.malloc.mmap_threshold=2097152"},
+		{"glibc.malloc.mmap_threshold=9:glibc.malloc.trim_threshold=9", "glibc.malloc.mmap_threshold=9:glibc.malloc.trim_threshold=9"},
+	} {
+		if got := mallocTunables(tc.env); got != tc.want {
+			t.Errorf("mallocTunables(%q) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+	// The worker's environment carries them once, with the user's own.
+	c := GroupConfig{Name: "g", Env: []string{"GLIBC_TUNABLES=glibc.pthread.rseq=0", "PATH=/bin"}}
+	c.setDefaults()
+	sp, err := c.spawnSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, kv := range sp.env {
+		if strings.HasPrefix(kv, "GLIBC_TUNABLES=") {
+			n++
+			if kv != "GLIBC_TUNABLES=glibc.pthread.rseq=0:"+ours {
+				t.Errorf("worker env %q", kv)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d GLIBC_TUNABLES entries in the worker env", n)
+	}
+}
+
 func TestFdQueue(t *testing.T) {
 	var q fdQueue
 	if _, ok := q.pop(); ok {

