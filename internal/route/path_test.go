@@ -127,3 +127,15 @@ func TestSplitInto(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSplitInto(f *testing.F) {
+	for _, s := range []string{"", "a/b", "//", "usr/local/www"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var buf [4]string
+		if got, want := splitInto(buf[:0], s, '/'), strings.Split(s, "/"); !slices.Equal(got, want) {
+			t.Fatalf("splitInto(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
