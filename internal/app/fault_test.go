@@ -242,6 +242,34 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("client hangs up during a quiet request", func(t *testing.T) {
+		// Nothing is written that could fail: only the group's check of
+		// the client connection can stop this one early.
+		marks := filepath.Join(s.dir, "marks-quiet")
+		if err := os.Mkdir(marks, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(marks, 0o777)
+		marker := filepath.Join(marks, "closed")
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET /crash/quiet?%s HTTP/1.1\r\nHost: x\r\n\r\n", marker)
+		time.Sleep(300 * time.Millisecond)
+		c.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if b, _ := os.ReadFile(marker); string(b) == "closed" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the application was not stopped after its client hung up:\n%s", s.errorLog())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	t.Run("group that cannot start", func(t *testing.T) {
 		start := time.Now()
 		code, _, _ := s.fetch("GET", "/badhome/pid")

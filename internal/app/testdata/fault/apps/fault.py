@@ -22,6 +22,15 @@ class Stream(object):
             f.write('closed')
 
 
+class Quiet(Stream):
+    """A body that takes 20 s to produce nothing at all."""
+
+    def __iter__(self):
+        for i in range(400):
+            yield b''
+            time.sleep(0.05)
+
+
 def application(environ, start_response):
     path = environ.get('PATH_INFO', '')
     q = environ.get('QUERY_STRING', '')
@@ -45,5 +54,8 @@ def application(environ, start_response):
     elif path == '/stream':
         start_response('200 OK', headers)
         return Stream(q)
+    elif path == '/quiet':
+        start_response('200 OK', headers)
+        return Quiet(q)
     start_response('200 OK', headers)
     return [str(os.getpid()).encode()]
