@@ -299,43 +299,51 @@ func TestPythonConcurrent(t *testing.T) {
 	}
 }
 
-// TestPythonStreamPrompt: a yielded block reaches the client while the
+// TestPythonStreamPrompt: each yielded block reaches the client while the
 // application is still working on the next one (PEP 3333; mod_wsgi
-// flushes every block).
+// flushes every block), also once the request has run long enough to be
+// moved off the worker's reader thread.
 func TestPythonStreamPrompt(t *testing.T) {
 	h := startPython(t, "stream", nil)
-	marker := filepath.Join(t.TempDir(), "go")
+	dir := t.TempDir()
 	type result struct {
-		resp  *http.Response
-		first string
-		err   error
+		resp *http.Response
+		err  error
 	}
 	got := make(chan result, 1)
 	go func() {
-		resp, err := h.srv.Client().Get(h.srv.URL + "/?" + marker)
-		if err != nil {
-			got <- result{err: err}
-			return
-		}
-		b := make([]byte, 6)
-		n, err := io.ReadFull(resp.Body, b)
-		got <- result{resp, string(b[:n]), err}
+		resp, err := h.srv.Client().Get(h.srv.URL + "/?" + dir)
+		got <- result{resp, err}
 	}()
 	var r result
 	select {
 	case r = <-got:
-		if r.err != nil || r.first != "first\n" {
-			t.Fatalf("first block %q, %v", r.first, r.err)
+		if r.err != nil {
+			t.Fatal(r.err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatalf("the first block did not arrive while the application waited\nlog:\n%s", h.logs)
+		t.Fatalf("no response while the application waited\nlog:\n%s", h.logs)
 	}
 	defer r.resp.Body.Close()
-	if err := os.WriteFile(marker, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(r.resp.Body)
-	if err != nil || string(rest) != "second\n" {
-		t.Fatalf("rest %q %v", rest, err)
+	for i, want := range []string{"first\n", "second\n", "third\n"} {
+		block := make(chan string, 1)
+		go func() {
+			b := make([]byte, len(want))
+			n, _ := io.ReadFull(r.resp.Body, b)
+			block <- string(b[:n])
+		}()
+		select {
+		case b := <-block:
+			if b != want {
+				t.Fatalf("block %d = %q, want %q", i+1, b, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("block %d did not arrive while the application waited\nlog:\n%s", i+1, h.logs)
+		}
+		if i < 2 {
+			if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i+1)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -1238,13 +1238,16 @@ class Request(object):
             # batch's other replies, and watch_inline sends it if the
             # request is still running a few milliseconds later: sending
             # each block at once cost Flask 15% of its throughput.
-            prompt = not _never_waits(it) and threading.get_ident() != w.reader_ident
+            # Which thread this is can change under a long request: the
+            # reader role moves away from it (watch_inline), so look each
+            # time.
+            prompt = not _never_waits(it)
             for chunk in it:
                 if not isinstance(chunk, (bytes, bytearray)):
                     raise TypeError('sequence of byte string values expected, value of type %s found' % type(chunk).__name__)
                 if chunk:
                     self.send(bytes(chunk), False)
-                    if prompt:
+                    if prompt and threading.get_ident() != w.reader_ident:
                         w.flush()
                 if self.cancelled:
                     break
