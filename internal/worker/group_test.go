@@ -264,6 +264,59 @@ func TestQueueHandoff(t *testing.T) {
 	}
 }
 
+// A request that gives up while queued (its client hung up) leaves the
+// queue at once; the pooled waiter it used serves the next one.
+func TestQueueCancel(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 1 })
+	s1, err := g.Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(s1, "/sleep", "300", nil, true)
+	for round := range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan error, 1)
+		go func() {
+			s, err := g.Open(ctx, "")
+			if s != nil {
+				s.Close()
+			}
+			got <- err
+		}()
+		waitFor(t, "the request to queue", func() bool { return g.Stats().Queued == 1 })
+		cancel()
+		select {
+		case err := <-got:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("round %d: Open = %v, want context.Canceled", round, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: a cancelled queued request stayed queued", round)
+		}
+		if q := g.Stats().Queued; q != 0 {
+			t.Fatalf("round %d: queued = %d after the cancel", round, q)
+		}
+	}
+	// The next one waits its turn and is served.
+	done := make(chan string, 1)
+	go func() {
+		body, err := do(t, g, "/hello", "")
+		if err != nil {
+			body = err.Error()
+		}
+		done <- body
+	}()
+	waitFor(t, "the request to queue", func() bool { return g.Stats().Queued == 1 })
+	ev, err := s1.Next(context.Background())
+	if err != nil || !ev.End {
+		t.Fatal(ev, err)
+	}
+	s1.Close()
+	if body := <-done; body != "hello" {
+		t.Fatalf("queued request got %q", body)
+	}
+}
+
 func TestCrashRestart(t *testing.T) {
 	g, logs := fakeGroup(t, nil)
 	pid0 := g.Stats().Processes[0].Pid
