@@ -15,7 +15,6 @@ burst of requests costs about one send.
 """
 
 import contextlib
-import functools
 import hashlib
 import io
 import json
@@ -104,14 +103,10 @@ _LIST_ITERATORS = (type(iter([])), type(iter(())))
 
 
 def _never_waits(it):
-    """Whether next(it) only walks a list or tuple: Django's responses, and
-    Flask's, which Werkzeug wraps in a ClosingIterator (its _next is
-    partial(next, iterator)). Anything else may block between blocks."""
-    if type(it) in _LIST_ITERATORS:
-        return True
-    nxt = getattr(it, '_next', None)
-    return (type(nxt) is functools.partial and nxt.func is next and len(nxt.args) == 1
-            and not nxt.keywords and type(nxt.args[0]) in _LIST_ITERATORS)
+    """Whether next(it) only walks a list or tuple (Django's responses
+    iterate so). Anything else, a generator above all, may block between
+    blocks; Flask's responses are generators wrapped by Werkzeug."""
+    return type(it) in _LIST_ITERATORS
 
 
 def decode_frames(buf, start, end):
