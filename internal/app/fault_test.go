@@ -32,6 +32,33 @@ func startFaultSite(t *testing.T) *faultSite {
 	return &faultSite{startWsgid(t, args...), dir}
 }
 
+// marker returns the path of a file the fault app's close() writes, in a
+// new directory the workers (which may run as nobody) can write to.
+func (s *faultSite) marker(t *testing.T, dir string) string {
+	t.Helper()
+	marks := filepath.Join(s.dir, dir)
+	if err := os.Mkdir(marks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(marks, 0o777)
+	return filepath.Join(marks, "closed")
+}
+
+// waitClosed waits up to limit for the app's close() to write marker.
+func (s *faultSite) waitClosed(t *testing.T, marker string, limit time.Duration, failure string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		if b, _ := os.ReadFile(marker); string(b) == "closed" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s:\n%s", failure, s.errorLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (s *faultSite) errorLog() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
 	return string(b)
@@ -212,13 +239,7 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("client disconnects mid-response", func(t *testing.T) {
-		// Workers may run as nobody: give them a directory to write to.
-		marks := filepath.Join(s.dir, "marks")
-		if err := os.Mkdir(marks, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(marks, 0o777)
-		marker := filepath.Join(marks, "closed")
+		marker := s.marker(t, "marks")
 		c, err := net.Dial("tcp", s.addr)
 		if err != nil {
 			t.Fatal(err)
@@ -230,27 +251,13 @@ func TestFaults(t *testing.T) {
 		}
 		br.Read(make([]byte, 4096))
 		c.Close()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			if b, _ := os.ReadFile(marker); string(b) == "closed" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the application's close() was not called after the client left:\n%s", s.errorLog())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		s.waitClosed(t, marker, 5*time.Second, "the application's close() was not called after the client left")
 	})
 
 	t.Run("client hangs up during a quiet request", func(t *testing.T) {
-		// Nothing is written that could fail: only the group's check of
-		// the client connection can stop this one early.
-		marks := filepath.Join(s.dir, "marks-quiet")
-		if err := os.Mkdir(marks, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(marks, 0o777)
-		marker := filepath.Join(marks, "closed")
+		// Nothing is written that could fail: only the read net/http
+		// keeps pending on the client connection can stop this one early.
+		marker := s.marker(t, "marks-quiet")
 		c, err := net.Dial("tcp", s.addr)
 		if err != nil {
 			t.Fatal(err)
@@ -258,16 +265,7 @@ func TestFaults(t *testing.T) {
 		fmt.Fprintf(c, "GET /crash/quiet?%s HTTP/1.1\r\nHost: x\r\n\r\n", marker)
 		time.Sleep(300 * time.Millisecond)
 		c.Close()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if b, _ := os.ReadFile(marker); string(b) == "closed" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the application was not stopped after its client hung up:\n%s", s.errorLog())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		s.waitClosed(t, marker, 10*time.Second, "the application was not stopped after its client hung up")
 	})
 
 	t.Run("group that cannot start", func(t *testing.T) {
