@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"wsgid/internal/rawsock"
 )
 
 // BackgroundReadDelay is how long an accepted connection puts off
@@ -23,10 +25,13 @@ import (
 const BackgroundReadDelay = 10 * time.Millisecond
 
 // Conn is an accepted TCP connection. It is a *net.TCPConn to net/http
-// (sendfile, splice and CloseWrite work as before) except that, once
-// HTTP1 has marked it, it defers one-byte reads: see BackgroundReadDelay.
+// (sendfile, splice and CloseWrite work as before) except that its reads
+// and writes go through package rawsock (the scheduler's syscall
+// bookkeeping costs more than they do), and that, once HTTP1 has marked
+// it, it defers one-byte reads: see BackgroundReadDelay.
 type Conn struct {
 	*net.TCPConn
+	raw *rawsock.Conn
 
 	// defers is set by HTTP1 and cleared by Hijacked: only net/http's
 	// HTTP/1 background read may be deferred, never a read by HTTP/2 or
@@ -49,7 +54,9 @@ func newConn(c net.Conn) net.Conn {
 	if !ok {
 		return c
 	}
-	return &Conn{TCPConn: tc, wake: make(chan struct{}, 1), delay: BackgroundReadDelay}
+	lc := &Conn{TCPConn: tc, wake: make(chan struct{}, 1), delay: BackgroundReadDelay}
+	lc.raw = rawsock.New(tc)
+	return lc
 }
 
 // Read reads from the connection; a one-byte read on a marked connection
@@ -59,7 +66,18 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 1 && c.defers.Load() {
 		c.waitDeadline()
 	}
-	return c.TCPConn.Read(p)
+	if c.raw == nil {
+		return c.TCPConn.Read(p)
+	}
+	return c.raw.Read(p)
+}
+
+// Write writes p to the connection.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.raw == nil {
+		return c.TCPConn.Write(p)
+	}
+	return c.raw.Write(p)
 }
 
 func (c *Conn) waitDeadline() {

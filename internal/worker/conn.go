@@ -14,6 +14,7 @@ import (
 
 	"wsgid/internal/errorlog"
 	"wsgid/internal/protocol"
+	"wsgid/internal/rawsock"
 	"wsgid/internal/worker/state"
 )
 
@@ -22,6 +23,7 @@ type conn struct {
 	g   *Group
 	p   *proc
 	uc  *net.UnixConn
+	raw *rawsock.Conn // uc's socket, written without syscall bookkeeping
 	mr  *msgReader
 	pid int
 
@@ -78,6 +80,7 @@ func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 	n := g.cfg.MaxDepth
 	c := &conn{
 		g: g, p: p, uc: uc, pid: pid,
+		raw:      rawsock.New(uc),
 		mr:       newMsgReader(uc),
 		free:     make([]uint16, n),
 		gens:     make([]uint16, n),
@@ -195,12 +198,20 @@ func (c *conn) flushLoop() {
 	for len(c.out) > 0 && c.werr == nil {
 		buf := c.takeOutLocked()
 		c.wmu.Unlock()
-		_, err := c.uc.Write(buf)
+		_, err := c.write(buf)
 		c.wmu.Lock()
 		c.wroteLocked(buf, err)
 	}
 	c.writing = false
 	c.wdone.Broadcast()
+}
+
+// write writes buf to the worker's socket.
+func (c *conn) write(buf []byte) (int, error) {
+	if c.raw == nil {
+		return c.uc.Write(buf)
+	}
+	return c.raw.Write(buf)
 }
 
 // takeOutLocked hands the writer the queued frames, leaving the spare

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"syscall"
+
+	"wsgid/internal/rawsock"
 )
 
 // fdQueue is the FIFO of file descriptors received with SCM_RIGHTS and not
@@ -52,16 +54,26 @@ var errTruncatedRights = errors.New("worker: SCM_RIGHTS control message truncate
 // collecting passed descriptors into fds as a side effect.
 type msgReader struct {
 	c   *net.UnixConn
+	raw *rawsock.Conn // c's socket, read without syscall bookkeeping
 	oob []byte
 	fds fdQueue
 }
 
 func newMsgReader(c *net.UnixConn) *msgReader {
-	return &msgReader{c: c, oob: make([]byte, syscall.CmsgSpace(64*4))}
+	return &msgReader{c: c, raw: rawsock.New(c), oob: make([]byte, syscall.CmsgSpace(64*4))}
 }
 
 func (m *msgReader) Read(p []byte) (int, error) {
-	n, oobn, flags, _, err := m.c.ReadMsgUnix(p, m.oob)
+	var n, oobn, flags int
+	var err error
+	if m.raw != nil {
+		n, oobn, flags, err = m.raw.ReadMsg(p, m.oob)
+		if err == io.EOF {
+			err = nil // below: io.EOF when nothing came
+		}
+	} else {
+		n, oobn, flags, _, err = m.c.ReadMsgUnix(p, m.oob)
+	}
 	if oobn > 0 {
 		if perr := m.parse(m.oob[:oobn]); perr != nil && err == nil {
 			err = perr

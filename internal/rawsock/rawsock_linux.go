@@ -1,0 +1,50 @@
+package rawsock
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// The calls retry EINTR themselves, as the net package does.
+
+func read(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), e
+		}
+	}
+}
+
+func write(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), e
+		}
+	}
+}
+
+func recvmsg(fd uintptr, p, oob []byte) (n, oobn, flags int, errno syscall.Errno) {
+	var msg syscall.Msghdr
+	var iov syscall.Iovec
+	if len(p) > 0 {
+		iov.Base = &p[0]
+		iov.SetLen(len(p))
+		msg.Iov = &iov
+		msg.Iovlen = 1
+	}
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&msg)), syscall.MSG_CMSG_CLOEXEC)
+		if e != syscall.EINTR {
+			if e != 0 {
+				return 0, 0, 0, e
+			}
+			return int(r), int(msg.Controllen), int(msg.Flags), 0
+		}
+	}
+}

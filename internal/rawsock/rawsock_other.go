@@ -1,0 +1,45 @@
+//go:build !linux
+
+package rawsock
+
+import "syscall"
+
+// Elsewhere the ordinary system calls serve: the measurements behind this
+// package were made on Linux.
+
+func errnoOf(err error) syscall.Errno {
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return syscall.EIO
+}
+
+func read(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		n, err := syscall.Read(int(fd), p)
+		if e := errnoOf(err); e != syscall.EINTR {
+			return max(n, 0), e
+		}
+	}
+}
+
+func write(fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		n, err := syscall.Write(int(fd), p)
+		if e := errnoOf(err); e != syscall.EINTR {
+			return max(n, 0), e
+		}
+	}
+}
+
+func recvmsg(fd uintptr, p, oob []byte) (n, oobn, flags int, errno syscall.Errno) {
+	for {
+		n, oobn, flags, _, err := syscall.Recvmsg(int(fd), p, oob, 0)
+		if e := errnoOf(err); e != syscall.EINTR {
+			return max(n, 0), oobn, flags, e
+		}
+	}
+}

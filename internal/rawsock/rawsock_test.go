@@ -1,0 +1,203 @@
+package rawsock
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tcpPair returns the accepted end of a loopback TCP connection and the
+// client end.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	if server = <-accepted; server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// unixPair returns both ends of a connected Unix stream socket pair.
+func unixPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ends [2]*net.UnixConn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "pair")
+		c, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends[i] = c.(*net.UnixConn)
+	}
+	t.Cleanup(func() { ends[0].Close(); ends[1].Close() })
+	return ends[0], ends[1]
+}
+
+// Data of every size arrives whole and in order, including writes far
+// larger than the socket buffer, which wait in the poller (EAGAIN).
+func TestRoundTrip(t *testing.T) {
+	for _, size := range []int{1, 100, 64 << 10, 8 << 20} {
+		server, client := tcpPair(t)
+		rs := New(server)
+		want := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		errc := make(chan error, 1)
+		go func() {
+			n, err := rs.Write(want)
+			if err == nil && n != size {
+				err = io.ErrShortWrite
+			}
+			errc <- err
+		}()
+		got := make([]byte, size)
+		if _, err := io.ReadFull(client, got); err != nil {
+			t.Fatalf("%d bytes: client read: %v", size, err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("%d bytes: write: %v", size, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: data differs", size)
+		}
+		// And back, through Read.
+		go client.Write(want)
+		back := make([]byte, 0, size)
+		buf := make([]byte, 32<<10)
+		for len(back) < size {
+			n, err := rs.Read(buf)
+			if err != nil {
+				t.Fatalf("%d bytes: read after %d: %v", size, len(back), err)
+			}
+			back = append(back, buf[:n]...)
+		}
+		if !bytes.Equal(back, want) {
+			t.Fatalf("%d bytes: data read differs", size)
+		}
+	}
+}
+
+// The errors are those net.Conn gives, which net/http inspects: io.EOF
+// at the end, and *net.OpError with Op "read" or "write" for deadlines,
+// Close and a peer that reset the connection.
+func TestErrors(t *testing.T) {
+	var buf [16]byte
+	for _, tc := range []struct {
+		name  string
+		op    string
+		run   func(server, client net.Conn, rs *Conn) error
+		check func(error) bool
+	}{
+		{"eof", "", func(server, client net.Conn, rs *Conn) error {
+			client.Close()
+			_, err := rs.Read(buf[:])
+			return err
+		}, func(err error) bool { return err == io.EOF }},
+		{"deadline", "read", func(server, client net.Conn, rs *Conn) error {
+			server.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			_, err := rs.Read(buf[:])
+			return err
+		}, func(err error) bool {
+			var ne net.Error
+			return errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
+		}},
+		{"closed while waiting", "read", func(server, client net.Conn, rs *Conn) error {
+			time.AfterFunc(20*time.Millisecond, func() { server.Close() })
+			_, err := rs.Read(buf[:])
+			return err
+		}, func(err error) bool { return errors.Is(err, net.ErrClosed) }},
+		{"reset", "write", func(server, client net.Conn, rs *Conn) error {
+			client.(*net.TCPConn).SetLinger(0)
+			client.Close()
+			time.Sleep(20 * time.Millisecond)
+			var err error
+			for i := 0; i < 100 && err == nil; i++ {
+				_, err = rs.Write(buf[:])
+			}
+			return err
+		}, func(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			server, client := tcpPair(t)
+			err := tc.run(server, client, New(server))
+			if !tc.check(err) {
+				t.Fatalf("error = %#v (%v)", err, err)
+			}
+			if tc.op != "" {
+				var oe *net.OpError
+				if !errors.As(err, &oe) || oe.Op != tc.op || oe.Net != "tcp" {
+					t.Fatalf("error = %#v; want a *net.OpError for %q on tcp", err, tc.op)
+				}
+			}
+		})
+	}
+}
+
+// ReadMsg receives descriptors passed with SCM_RIGHTS, marked
+// and says io.EOF when the peer closes.
+func TestReadMsg(t *testing.T) {
+	a, b := unixPair(t)
+	f, err := os.CreateTemp(t.TempDir(), "passed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("passed")
+	defer f.Close()
+	if _, _, err := a.WriteMsgUnix([]byte("hi"), syscall.UnixRights(int(f.Fd())), nil); err != nil {
+		t.Fatal(err)
+	}
+	rs := New(b)
+	p, oob := make([]byte, 16), make([]byte, syscall.CmsgSpace(4))
+	n, oobn, flags, err := rs.ReadMsg(p, oob)
+	if err != nil || string(p[:n]) != "hi" || flags&syscall.MSG_CTRUNC != 0 {
+		t.Fatalf("ReadMsg = %q, %d, %#x, %v", p[:n], oobn, flags, err)
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages: %v, %v", msgs, err)
+	}
+	fds, err := syscall.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("rights: %v, %v", fds, err)
+	}
+	got := os.NewFile(uintptr(fds[0]), "received")
+	defer got.Close()
+	data := make([]byte, 6)
+	if _, err := got.ReadAt(data, 0); err != nil || string(data) != "passed" {
+		t.Fatalf("the received descriptor reads %q, %v", data, err)
+	}
+	a.Close()
+	if _, _, _, err := rs.ReadMsg(p, oob); err != io.EOF {
+		t.Fatalf("ReadMsg after close = %v; want io.EOF", err)
+	}
+}
+
+func TestNewWithoutSocket(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if New(a) != nil {
+		t.Fatal("New(net.Pipe()) is not nil")
+	}
+}
