@@ -2,6 +2,7 @@ package listener
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,18 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return c.TCPConn.Read(p)
 	}
 	return c.raw.Read(p)
+}
+
+// ReadFrom sends a file with sendfile(2) through package rawsock, and
+// anything else as *net.TCPConn does. net/http uses it for bodies sent
+// with io.Copy (static files, wsgi.file_wrapper).
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if c.raw != nil {
+		if n, handled, err := c.raw.SendFile(r); handled {
+			return n, err
+		}
+	}
+	return c.TCPConn.ReadFrom(r)
 }
 
 // Write writes p to the connection.

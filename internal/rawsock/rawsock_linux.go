@@ -48,3 +48,12 @@ func recvmsg(fd uintptr, p, oob []byte) (n, oobn, flags int, errno syscall.Errno
 		}
 	}
 }
+
+func sendfile(dst, src uintptr, n int64) (int, syscall.Errno) {
+	for {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_SENDFILE, dst, src, 0, uintptr(n), 0, 0)
+		if e != syscall.EINTR {
+			return int(r), e
+		}
+	}
+}

@@ -201,3 +201,56 @@ func TestNewWithoutSocket(t *testing.T) {
 		t.Fatal("New(net.Pipe()) is not nil")
 	}
 }
+
+// SendFile sends a file's bytes from its offset, up to a LimitedReader's
+// N, and moves both on; what sendfile cannot send is left to the caller.
+func TestSendFile(t *testing.T) {
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	path := t.TempDir() + "/f"
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const off, n = 1000, 2 << 20
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Seek(off, io.SeekStart)
+	server, client := tcpPair(t)
+	rs := New(server)
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, n)
+		io.ReadFull(client, b)
+		got <- b
+	}()
+	lr := &io.LimitedReader{R: f, N: n}
+	written, handled, err := rs.SendFile(lr)
+	if !handled || err != nil || written != n {
+		t.Fatalf("SendFile = %d, %v, %v; want %d bytes", written, handled, err, n)
+	}
+	if !bytes.Equal(<-got, data[off:off+n]) {
+		t.Fatal("the client got other bytes")
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); lr.N != 0 || pos != off+n {
+		t.Fatalf("after: N = %d, offset %d; want 0 and %d", lr.N, pos, off+n)
+	}
+
+	// Not for it: another reader, and a pipe (sendfile needs a file).
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	pw.Write([]byte("piped"))
+	for name, r := range map[string]io.Reader{"reader": bytes.NewReader(data), "pipe": pr} {
+		if written, handled, err := rs.SendFile(r); handled || written != 0 || err != nil {
+			t.Fatalf("%s: SendFile = %d, %v, %v; want it left to the caller", name, written, handled, err)
+		}
+	}
+}
