@@ -78,10 +78,11 @@ type conn struct {
 
 func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 	n := g.cfg.MaxDepth
+	raw := rawsock.New(uc)
 	c := &conn{
 		g: g, p: p, uc: uc, pid: pid,
-		raw:      rawsock.New(uc),
-		mr:       newMsgReader(uc),
+		raw:      raw,
+		mr:       newMsgReader(uc, raw),
 		free:     make([]uint16, n),
 		gens:     make([]uint16, n),
 		slots:    make([]atomic.Pointer[Stream], n),

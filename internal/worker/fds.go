@@ -59,8 +59,10 @@ type msgReader struct {
 	fds fdQueue
 }
 
-func newMsgReader(c *net.UnixConn) *msgReader {
-	return &msgReader{c: c, raw: rawsock.New(c), oob: make([]byte, syscall.CmsgSpace(64*4))}
+// newMsgReader reads c, through raw (rawsock.New(c), shared with the
+// connection's writer) when it is not nil.
+func newMsgReader(c *net.UnixConn, raw *rawsock.Conn) *msgReader {
+	return &msgReader{c: c, raw: raw, oob: make([]byte, syscall.CmsgSpace(64*4))}
 }
 
 func (m *msgReader) Read(p []byte) (int, error) {

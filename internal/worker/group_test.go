@@ -18,6 +18,7 @@ import (
 
 	"wsgid/internal/errorlog"
 	"wsgid/internal/protocol"
+	"wsgid/internal/rawsock"
 	"wsgid/internal/worker/fakeworker"
 	"wsgid/internal/worker/state"
 )
@@ -677,7 +678,7 @@ func TestMsgReader(t *testing.T) {
 	r1.Close()
 	r2.Close()
 	ua.Close()
-	mr := newMsgReader(ub)
+	mr := newMsgReader(ub, rawsock.New(ub))
 	var all []byte
 	buf := make([]byte, 64)
 	for {
