@@ -108,7 +108,7 @@ them, so "10s" is 10; negative values are errors; an unknown option is an error 
 | virtual-memory-limit | supported | RLIMIT_AS in the process: allocations past it raise MemoryError |
 | umask, cpu-priority, stack-size | supported | applied by the process at start (cpu-priority as a nice increment) |
 | script-user, script-group | supported | a script file owned by another user or group is refused with 403 and a log line |
-| send-buffer-size, receive-buffer-size | supported | size wsgid's end of the socket pair to each process |
+| send-buffer-size, receive-buffer-size | supported | bound the bytes in flight to and from each process: the send buffers of wsgid's end and of the process's end of their socket pair (on a Unix stream socket the receiver's buffer bounds nothing); default 1 MiB each, a whole flow-control window, where mod_wsgi leaves the system default (capped by net.core.wmem_max) |
 | queue-timeout | supported | a request that waited that long for room is answered 503 with Retry-After (mod_wsgi answers 504); default 45 |
 | startup-timeout | supported | a process whose application has not loaded successfully that long after it started is restarted (after finishing its requests), as mod_wsgi does for applications that cannot retry a failed import in the same process |
 | shutdown-timeout | supported | how long stopping waits for processes to finish before killing them (default 5) |

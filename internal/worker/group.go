@@ -147,9 +147,10 @@ type GroupConfig struct {
 	// file the group runs (script-user=, script-group=); a script owned
 	// by someone else is refused with 403, as mod_wsgi does.
 	ScriptUser, ScriptGroup string
-	// SendBufferSize and ReceiveBufferSize size wsgid's end of the
-	// socket to each process (send-buffer-size=, receive-buffer-size=);
-	// 0 leaves the system default.
+	// SendBufferSize and ReceiveBufferSize bound the bytes in flight to
+	// and from each process (send-buffer-size=, receive-buffer-size=):
+	// the send buffers of wsgid's end and of the process's end of their
+	// socket. 0 means room for a window of body (1 MiB).
 	SendBufferSize, ReceiveBufferSize int
 	// Umask, CPUPriority and StackSize are applied by the process at
 	// start (umask=, cpu-priority= as a nice increment, stack-size= for

@@ -655,10 +655,51 @@ func TestFdQueue(t *testing.T) {
 	}
 }
 
+// TestSocketpairBuffers checks the send buffers of a worker socket's two
+// ends: a window's worth by default, the configured sizes otherwise (the
+// kernel doubles what it is given, up to twice net.core.wmem_max).
+func TestSocketpairBuffers(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/core/wmem_max")
+	if err != nil {
+		t.Skip("no /proc/sys/net/core/wmem_max")
+	}
+	wmemMax, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	want := func(n int) int { return 2 * min(n, wmemMax) }
+	for _, tc := range []struct {
+		name                 string
+		toWorker, fromWorker int
+		wantTo, wantFrom     int
+	}{
+		{"defaults", 0, 0, want(protocol.DefaultWindow), want(protocol.DefaultWindow)},
+		{"configured", 65536, 131072, want(65536), want(131072)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent, child, err := socketpair(tc.toWorker, tc.fromWorker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer parent.Close()
+			defer child.Close()
+			for _, end := range []struct {
+				f    *os.File
+				want int
+			}{{parent, tc.wantTo}, {child, tc.wantFrom}} {
+				got, err := syscall.GetsockoptInt(int(end.f.Fd()), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != end.want {
+					t.Errorf("%s: SO_SNDBUF %d, want %d", end.f.Name(), got, end.want)
+				}
+			}
+		})
+	}
+}
+
 // TestMsgReader passes descriptors with data over a real socketpair and
 // checks they come out in order, and that unclaimed ones are closed.
 func TestMsgReader(t *testing.T) {
-	a, b, err := socketpair()
+	a, b, err := socketpair(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
