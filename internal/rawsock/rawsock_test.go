@@ -254,3 +254,38 @@ func TestSendFile(t *testing.T) {
 		}
 	}
 }
+
+// A read and a write that need no waiting allocate nothing: they run on
+// every request, twice.
+func TestNoAllocs(t *testing.T) {
+	server, client := tcpPair(t)
+	rs := New(server)
+	a, b := unixPair(t)
+	ra := New(a)
+	msg := []byte("GET / HTTP/1.1\r\n\r\n")
+	buf := make([]byte, 4096)
+	oob := make([]byte, 64)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := rs.Read(buf); err != nil || n != len(msg) {
+			t.Fatalf("Read = %d, %v", n, err)
+		}
+		if _, err := rs.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, buf[:len(msg)]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, _, err := ra.ReadMsg(buf, oob); err != nil || n != len(msg) {
+			t.Fatalf("ReadMsg = %d, %v", n, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per read, write and recvmsg; want 0", allocs)
+	}
+}
