@@ -25,6 +25,28 @@ func write(fd uintptr, p []byte) (int, syscall.Errno) {
 	}
 }
 
+// writev writes the first (up to 8) non-empty buffers of bufs.
+func writev(fd uintptr, bufs [][]byte) (int, syscall.Errno) {
+	var iov [8]syscall.Iovec
+	n := 0
+	for _, b := range bufs {
+		if n == len(iov) {
+			break
+		}
+		if len(b) > 0 {
+			iov[n].Base = &b[0]
+			iov[n].SetLen(len(b))
+			n++
+		}
+	}
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+		if e != syscall.EINTR {
+			return int(r), e
+		}
+	}
+}
+
 func recvmsg(fd uintptr, p, oob []byte) (n, oobn, flags int, errno syscall.Errno) {
 	var msg syscall.Msghdr
 	var iov syscall.Iovec

@@ -35,6 +35,17 @@ func write(fd uintptr, p []byte) (int, syscall.Errno) {
 	}
 }
 
+// writev writes the first non-empty buffer of bufs: one write(2) each
+// is correct, if not as few calls.
+func writev(fd uintptr, bufs [][]byte) (int, syscall.Errno) {
+	for _, b := range bufs {
+		if len(b) > 0 {
+			return write(fd, b)
+		}
+	}
+	return 0, 0
+}
+
 func recvmsg(fd uintptr, p, oob []byte) (n, oobn, flags int, errno syscall.Errno) {
 	for {
 		n, oobn, flags, _, err := syscall.Recvmsg(int(fd), p, oob, 0)

@@ -101,6 +101,25 @@ func TestRoundTrip(t *testing.T) {
 // The errors are those net.Conn gives, which net/http inspects: io.EOF
 // at the end, and *net.OpError with Op "read" or "write" for deadlines,
 // Close and a peer that reset the connection.
+// afterReset has the client reset the connection, then writes until the
+// write fails.
+func afterReset(write func(rs *Conn) error) func(server, client net.Conn, rs *Conn) error {
+	return func(server, client net.Conn, rs *Conn) error {
+		client.(*net.TCPConn).SetLinger(0)
+		client.Close()
+		time.Sleep(20 * time.Millisecond)
+		var err error
+		for i := 0; i < 100 && err == nil; i++ {
+			err = write(rs)
+		}
+		return err
+	}
+}
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
 func TestErrors(t *testing.T) {
 	var buf [16]byte
 	for _, tc := range []struct {
@@ -127,16 +146,14 @@ func TestErrors(t *testing.T) {
 			_, err := rs.Read(buf[:])
 			return err
 		}, func(err error) bool { return errors.Is(err, net.ErrClosed) }},
-		{"reset", "write", func(server, client net.Conn, rs *Conn) error {
-			client.(*net.TCPConn).SetLinger(0)
-			client.Close()
-			time.Sleep(20 * time.Millisecond)
-			var err error
-			for i := 0; i < 100 && err == nil; i++ {
-				_, err = rs.Write(buf[:])
-			}
+		{"reset", "write", afterReset(func(rs *Conn) error {
+			_, err := rs.Write(buf[:])
 			return err
-		}, func(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) }},
+		}), isReset},
+		{"writev reset", "write", afterReset(func(rs *Conn) error {
+			_, err := rs.Writev([][]byte{buf[:4], buf[4:]})
+			return err
+		}), isReset},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			server, client := tcpPair(t)
@@ -151,6 +168,40 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Writev delivers its buffers whole and in order, empty ones and ones
+// far larger than the socket buffer (which wait in the poller) among
+// them, and consumes them as net.Buffers does.
+func TestWritev(t *testing.T) {
+	a, b := unixPair(t)
+	rs := New(a)
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i * 13 / 7)
+	}
+	bufs := [][]byte{[]byte("head"), nil, big, []byte{}, big[:100<<10], []byte("tail")}
+	var want []byte
+	for _, p := range bufs {
+		want = append(want, p...)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		p, _ := io.ReadAll(io.LimitReader(b, int64(len(want))))
+		got <- p
+	}()
+	n, err := rs.Writev(bufs)
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("Writev = %d, %v; want %d bytes", n, err, len(want))
+	}
+	if !bytes.Equal(<-got, want) {
+		t.Fatal("the reader got other bytes")
+	}
+	for i, p := range bufs {
+		if len(p) != 0 {
+			t.Fatalf("buffer %d has %d bytes left after a complete write", i, len(p))
+		}
 	}
 }
 

@@ -259,8 +259,13 @@ func (c *conn) writeLargeLocked(hdr, p []byte) error {
 	c.writing = true
 	queued := c.takeOutLocked()
 	c.wmu.Unlock()
-	bufs := net.Buffers{queued, hdr, p}
-	_, err := bufs.WriteTo(c.uc)
+	var err error
+	if c.raw != nil {
+		_, err = c.raw.Writev([][]byte{queued, hdr, p})
+	} else {
+		bufs := net.Buffers{queued, hdr, p}
+		_, err = bufs.WriteTo(c.uc)
+	}
 	c.wmu.Lock()
 	c.wroteLocked(queued, err)
 	c.flushLoop() // what was queued meanwhile; clears writing
