@@ -838,10 +838,12 @@ class Input(object):
                     del chunks[0]
                     self.off = 0
             else:
+                # A read across pieces: views of them, joined once (a
+                # slice of bytes would be a copy of its own first).
                 parts, left = [], n
                 while left:
                     first = chunks[0]
-                    piece = first[off:off + left] if off or len(first) > left else first
+                    piece = memoryview(first)[off:off + left] if off or len(first) > left else first
                     parts.append(piece)
                     left -= len(piece)
                     if off + len(piece) == len(first):
