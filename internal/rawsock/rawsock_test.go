@@ -98,9 +98,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// The errors are those net.Conn gives, which net/http inspects: io.EOF
-// at the end, and *net.OpError with Op "read" or "write" for deadlines,
-// Close and a peer that reset the connection.
 // afterReset has the client reset the connection, then writes until the
 // write fails.
 func afterReset(write func(rs *Conn) error) func(server, client net.Conn, rs *Conn) error {
@@ -120,6 +117,9 @@ func isReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
+// The errors are those net.Conn gives, which net/http inspects: io.EOF
+// at the end, and *net.OpError with Op "read" or "write" for deadlines,
+// Close and a peer that reset the connection.
 func TestErrors(t *testing.T) {
 	var buf [16]byte
 	for _, tc := range []struct {
