@@ -26,6 +26,7 @@ import (
 	"wsgid/internal/config"
 	"wsgid/internal/errorlog"
 	"wsgid/internal/errorpage"
+	"wsgid/internal/http1"
 	"wsgid/internal/listener"
 	"wsgid/internal/mime"
 	"wsgid/internal/route"
@@ -48,7 +49,7 @@ type Server struct {
 	software string
 
 	listeners []net.Listener
-	servers   []*http.Server
+	servers   []*http1.Server
 	logs      []*accesslog.Writer
 
 	mu     sync.Mutex
@@ -790,11 +791,19 @@ func (s *Server) Serve() error {
 		p.SetHTTP1(true)
 		p.SetUnencryptedHTTP2(true)
 		hs.Protocols = p
-		s.servers = append(s.servers, hs)
+		h1 := &http1.Server{
+			Handler:           s,
+			Fallback:          hs,
+			ReadHeaderTimeout: hs.ReadHeaderTimeout,
+			IdleTimeout:       hs.IdleTimeout,
+			MaxHeaderBytes:    hs.MaxHeaderBytes,
+			DisableKeepAlives: !cfg.KeepAlive,
+		}
+		s.servers = append(s.servers, h1)
 		s.serving.Add(1)
 		go func(ln net.Listener) {
 			defer s.serving.Done()
-			errc <- hs.Serve(ln)
+			errc <- h1.Serve(ln)
 		}(ln)
 	}
 	n := len(s.servers)

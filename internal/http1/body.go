@@ -1,0 +1,76 @@
+package http1
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// body is a request body of a known Content-Length, read from the
+// connection's buffer. Like net/http's, it returns io.EOF with its last
+// bytes, io.ErrUnexpectedEOF if the client stops short, and
+// http.ErrBodyReadAfterClose after Close.
+type body struct {
+	mu         sync.Mutex
+	r          *bufio.Reader
+	remaining  int64
+	sawEOF     bool
+	closed     bool
+	earlyClose bool // closed with more than maxPostHandlerRead unread
+	onEOF      func()
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if b.sawEOF {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining]
+	}
+	n, err := b.r.Read(p)
+	b.remaining -= int64(n)
+	if b.remaining == 0 {
+		b.sawEOF = true
+		err = io.EOF
+		if b.onEOF != nil {
+			b.onEOF()
+		}
+	} else if err == io.EOF {
+		// As net/http: the body is over, short; later reads say EOF.
+		b.sawEOF = true
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// Close drops what is left of the body, up to maxPostHandlerRead; a
+// longer rest marks the connection as not reusable.
+func (b *body) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	var err error
+	switch {
+	case b.sawEOF:
+	case b.remaining > maxPostHandlerRead:
+		b.earlyClose = true
+	default:
+		n, _ := b.r.Discard(int(b.remaining))
+		b.remaining -= int64(n)
+		if b.remaining > 0 {
+			err = io.ErrUnexpectedEOF
+		} else {
+			b.sawEOF = true
+		}
+	}
+	b.closed = true
+	return err
+}
