@@ -90,6 +90,16 @@ func (r connReader) Read(p []byte) (int, error) {
 
 func (c *conn) serve() {
 	defer c.srv.untrack(c)
+	defer func() {
+		// A bug of this package's own ends this connection, never the
+		// server (the handler's panics are runHandler's).
+		if err := recover(); err != nil {
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			log.Printf("http1: panic serving %v: %v\n%s", c.remote, err, buf)
+			c.rwc.Close()
+		}
+	}()
 	c.remote = c.rwc.RemoteAddr().String()
 	c.base = context.WithValue(c.srv.baseCtx, http.LocalAddrContextKey, c.rwc.LocalAddr())
 	c.br = bufio.NewReaderSize(connReader{c}, maxHead)
