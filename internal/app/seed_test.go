@@ -2,11 +2,14 @@ package app
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seedArgs runs the seed example (the FreeBSD layout of
@@ -203,5 +206,44 @@ func TestDebianStock(t *testing.T) {
 	resp, body = in.get("/server-status?auto")
 	if resp.StatusCode != 200 || !strings.Contains(body, "Total Accesses: ") {
 		t.Errorf("GET /server-status?auto = %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestSeedProtocols: the HTTP/1 fast path and the net/http server behind
+// it serve the same site. HTTP/2 (prior knowledge) and a chunked request
+// are handed over, the latter in the middle of a kept-alive connection
+// that the fast path began.
+func TestSeedProtocols(t *testing.T) {
+	requirePython(t)
+	root, args := seedArgs(t)
+	envApp := "def application(environ, start_response):\n" +
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
+		"    return [environ['SERVER_PROTOCOL'].encode()]\n"
+	if err := os.WriteFile(filepath.Join(root, "usr/local/www/apache24/wsgi/proto.py"), []byte(envApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := startWsgid(t, args...)
+
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	h2 := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Protocols: p}}
+	resp, err := h2.Get("http://" + in.addr + "/wsgi/proto.py")
+	if err != nil {
+		t.Fatalf("HTTP/2 GET: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || string(body) != "HTTP/2.0" {
+		t.Errorf("HTTP/2 GET = %d %s %q", resp.StatusCode, resp.Proto, body)
+	}
+
+	got := in.raw("GET /wsgi/proto.py HTTP/1.1\r\nHost: h\r\n\r\n" +
+		"POST /wsgi/proto.py HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+		"GET /wsgi/proto.py HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	i := strings.Index(got, "HTTP/1.1 200 OK\r\n")
+	j := strings.Index(got, "HTTP/1.1 411 Length Required\r\n")
+	k := strings.LastIndex(got, "HTTP/1.1 200 OK\r\n")
+	if i != 0 || j < i || k < j || !strings.HasSuffix(got, "\r\n\r\nHTTP/1.1") {
+		t.Errorf("three requests on one connection got:\n%s", got)
 	}
 }
