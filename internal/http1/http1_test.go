@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -21,6 +22,12 @@ import (
 // net/http Fallback), on loopback, and returns their addresses.
 func servers(t *testing.T, h http.Handler) (std, fast string) {
 	t.Helper()
+	return serversWith(t, h, true)
+}
+
+// serversWith is servers with keep-alives on or off in both.
+func serversWith(t *testing.T, h http.Handler, keepAlives bool) (std, fast string) {
+	t.Helper()
 	lnStd, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +39,11 @@ func servers(t *testing.T, h http.Handler) (std, fast string) {
 	hs := &http.Server{Handler: h, ErrorLog: quietLog(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second}
 	fs := &Server{Handler: h, Fallback: &http.Server{Handler: h, ErrorLog: quietLog(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second},
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second}
+	if !keepAlives {
+		hs.SetKeepAlivesEnabled(false)
+		fs.Fallback.SetKeepAlivesEnabled(false)
+		fs.DisableKeepAlives = true
+	}
 	go hs.Serve(lnStd)
 	go fs.Serve(lnFast)
 	t.Cleanup(func() {
@@ -45,22 +57,56 @@ func servers(t *testing.T, h http.Handler) (std, fast string) {
 	return lnStd.Addr().String(), lnFast.Addr().String()
 }
 
-// exchange sends raw to addr, half-closes, and returns everything the
-// server sends until it closes, with Date values masked.
+// exchange sends raw to addr and returns everything the server sends
+// until it closes, with Date values masked. When raw holds a second
+// request ("GET /again"), it is sent only once the first response is
+// read and only if the connection stays open, as a client would: a
+// server that closes with a request unread resets the connection, and
+// the reset can destroy the end of the response in the client's buffer.
 func exchange(t *testing.T, addr, raw string) string {
 	t.Helper()
+	first, second := raw, ""
+	if i := strings.Index(raw, "GET /again"); i > 0 {
+		first, second = raw[:i], raw[i:]
+	}
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
+	var got bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(c, &got))
+	if _, err := io.WriteString(c, first); err != nil {
 		t.Fatal(err)
 	}
+	if second != "" && firstResponseKeepsOpen(br, strings.HasPrefix(first, "HEAD ")) {
+		io.WriteString(c, second)
+	}
 	c.(*net.TCPConn).CloseWrite()
-	got, _ := io.ReadAll(c)
-	return dateRE.ReplaceAllString(string(got), "Date: (masked)\r\n")
+	io.Copy(io.Discard, br)
+	return dateRE.ReplaceAllString(got.String(), "Date: (masked)\r\n")
+}
+
+// firstResponseKeepsOpen reads one final response (after any 1xx) and
+// reports whether the connection may carry another request.
+func firstResponseKeepsOpen(br *bufio.Reader, head bool) bool {
+	method := "GET"
+	if head {
+		method = "HEAD"
+	}
+	for {
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			return false
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 {
+			continue
+		}
+		return err == nil && !resp.Close
+	}
 }
 
 var dateRE = regexp.MustCompile(`Date: [A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT\r\n`)
@@ -296,6 +342,20 @@ func TestDifferential(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDifferentialNoKeepAlive: with keep-alives off (KeepAlive Off),
+// every reply closes its connection the way net/http's does.
+func TestDifferentialNoKeepAlive(t *testing.T) {
+	b := behaviours(t)
+	for _, name := range []string{"nothing", "typed", "big", "keep-alive", "no content", "echo"} {
+		std, fast := serversWith(t, b[name], false)
+		for rname, raw := range requests {
+			if want, got := exchange(t, std, raw), exchange(t, fast, raw); got != want {
+				t.Errorf("%s, %s:\nnet/http: %q\nhttp1:    %q", name, rname, clip(want), clip(got))
+			}
+		}
 	}
 }
 
