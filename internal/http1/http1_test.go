@@ -542,3 +542,35 @@ func TestConcurrentConnections(t *testing.T) {
 }
 
 func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestPipelined: requests written together are answered in order on the
+// fast path, and a request that must be handed over after them still is.
+func TestPipelined(t *testing.T) {
+	_, fast := servers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.URL.Path+string(b))
+	}))
+	c, err := net.Dial("tcp", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"+
+		"POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"+
+		"GET /3 HTTP/1.1\r\nHost: h\r\n\r\n"+
+		"POST /4 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"+
+		"GET /5 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	br := bufio.NewReader(c)
+	for _, want := range []string{"/1", "/2abc", "/3", "/4de", "/5"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("before %s: %v", want, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != want {
+			t.Fatalf("got %q, want %q", b, want)
+		}
+	}
+}
