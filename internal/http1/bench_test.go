@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,7 @@ func BenchmarkParseHead(b *testing.B) {
 		if !ok {
 			b.Fatal("declined")
 		}
-		if _, ok := h.request(); !ok {
+		if _, ok := h.request(context.Background(), ""); !ok {
 			b.Fatal("declined")
 		}
 	}

@@ -202,11 +202,14 @@ func (c *conn) serveOne() bool {
 	raw, _ := c.br.Peek(c.br.Buffered())
 	i := bytes.Index(raw, headEnd)
 	h, ok := parseHead(raw[:i+4])
-	var req *http.Request
-	if ok {
-		req, ok = h.request()
-	}
 	if !ok {
+		c.handoff()
+		return false
+	}
+	ctx, cancel := context.WithCancel(c.base)
+	req, ok := h.request(ctx, c.remote)
+	if !ok {
+		cancel()
 		c.handoff()
 		return false
 	}
@@ -215,10 +218,6 @@ func (c *conn) serveOne() bool {
 		// net/http lifts the header deadline once the head is read.
 		c.rwc.SetReadDeadline(time.Time{})
 	}
-
-	ctx, cancel := context.WithCancel(c.base)
-	req = req.WithContext(ctx)
-	req.RemoteAddr = c.remote
 	rs := &response{
 		c:                c,
 		req:              req,

@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -145,14 +146,16 @@ func parseHead(b []byte) (head, bool) {
 	return h, true
 }
 
-// request builds the http.Request of h. The URL is parsed as net/http
-// parses it; a target it rejects is declined.
-func (h *head) request() (*http.Request, bool) {
+// request builds the http.Request of h, with ctx and the client's
+// address. The URL is parsed as net/http parses it; a target it rejects
+// is declined.
+func (h *head) request(ctx context.Context, remote string) (*http.Request, bool) {
 	u, err := url.ParseRequestURI(h.target)
 	if err != nil {
 		return nil, false
 	}
-	r := &http.Request{
+	// Built here and copied by WithContext: one allocation, not two.
+	r := http.Request{
 		Method:        h.method,
 		URL:           u,
 		Proto:         "HTTP/1.1",
@@ -164,11 +167,12 @@ func (h *head) request() (*http.Request, bool) {
 		Close:         h.close,
 		RequestURI:    h.target,
 		Body:          http.NoBody,
+		RemoteAddr:    remote,
 	}
 	if h.minor == 0 {
 		r.Proto = "HTTP/1.0"
 	}
-	return r, true
+	return r.WithContext(ctx), true
 }
 
 var crlf = []byte("\r\n")

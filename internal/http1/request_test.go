@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"net/textproto"
 	"reflect"
@@ -19,7 +20,7 @@ func parse(raw string) (*http.Request, head, bool) {
 	if !ok {
 		return nil, h, false
 	}
-	r, ok := h.request()
+	r, ok := h.request(context.Background(), "")
 	return r, h, ok
 }
 

@@ -453,22 +453,29 @@ func writeStatusLine(bw *bufio.Writer, is11 bool, code int) {
 	} else {
 		bw.WriteString("HTTP/1.0 ")
 	}
-	var num [8]byte
-	if text := http.StatusText(code); text != "" {
-		bw.Write(strconv.AppendInt(num[:0], int64(code), 10))
-		bw.WriteByte(' ')
-		bw.WriteString(text)
-	} else {
-		c := strconv.AppendInt(num[:0], int64(code), 10)
-		for len(c) < 3 {
-			c = append([]byte{'0'}, c...)
-		}
-		bw.Write(c)
-		bw.WriteString(" status code ")
-		bw.WriteString(strconv.Itoa(code))
+	if code >= 100 && code < 600 && statusLines[code] != "" {
+		bw.WriteString(statusLines[code])
+		return
 	}
-	bw.Write(crlf)
+	// As net/http: three digits at least, and its words for a code it
+	// has no text for.
+	c := strconv.Itoa(code)
+	for len(c) < 3 {
+		c = "0" + c
+	}
+	bw.WriteString(c + " status code " + strconv.Itoa(code) + "\r\n")
 }
+
+// statusLines are "200 OK\r\n" and the like, for the codes net/http
+// has a text for.
+var statusLines = func() (t [600]string) {
+	for code := 100; code < 600; code++ {
+		if text := http.StatusText(code); text != "" {
+			t[code] = strconv.Itoa(code) + " " + text + "\r\n"
+		}
+	}
+	return t
+}()
 
 // hasToken reports whether v, a comma-separated list, holds token
 // (ASCII case-insensitively).
