@@ -63,12 +63,20 @@ func (b *body) Close() error {
 	case b.remaining > maxPostHandlerRead:
 		b.earlyClose = true
 	default:
-		n, _ := b.r.Discard(int(b.remaining))
+		n, derr := b.r.Discard(int(b.remaining))
 		b.remaining -= int64(n)
-		if b.remaining > 0 {
-			err = io.ErrUnexpectedEOF
-		} else {
+		switch {
+		case b.remaining == 0:
 			b.sawEOF = true
+		case derr == io.EOF:
+			// As net/http: the body is over, short.
+			b.sawEOF = true
+			err = io.ErrUnexpectedEOF
+		default:
+			err = derr
+		}
+		if n == maxPostHandlerRead {
+			b.earlyClose = true // net/http's rule, to the byte
 		}
 	}
 	b.closed = true

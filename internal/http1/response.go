@@ -44,6 +44,7 @@ type response struct {
 	status        int
 	contentLength int64 // declared by the handler, or -1
 	written       int64
+	trailers      []string // declared with "Trailer"
 
 	wants10KeepAlive bool
 	wantsClose       bool
@@ -213,12 +214,49 @@ func (rs *response) finish() {
 		rs.writeHeader(nil)
 	}
 	if rs.chunking {
-		rs.c.bw.WriteString("0\r\n\r\n")
+		rs.c.bw.WriteString("0\r\n")
+		if t := rs.finalTrailers(); t != nil {
+			t.Write(rs.c.bw)
+		}
+		rs.c.bw.WriteString("\r\n")
 	}
 	rs.c.bw.Flush()
 	if rs.body != nil {
 		rs.body.Close()
 	}
+}
+
+// finalTrailers collects the trailers' values at the end of the body,
+// as net/http does: TrailerPrefix keys, then the declared names.
+func (rs *response) finalTrailers() http.Header {
+	var t http.Header
+	for k, vv := range rs.handlerHeader {
+		if kk, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
+			if t == nil {
+				t = make(http.Header)
+			}
+			t[kk] = vv
+		}
+	}
+	for _, k := range rs.trailers {
+		if t == nil {
+			t = make(http.Header)
+		}
+		for _, v := range rs.handlerHeader[k] {
+			t.Add(k, v)
+		}
+	}
+	return t
+}
+
+// badTrailer are the fields that may not be sent as trailers.
+var badTrailer = map[string]bool{
+	"Authorization": true, "Cache-Control": true, "Connection": true, "Content-Encoding": true,
+	"Content-Length": true, "Content-Range": true, "Content-Type": true, "Expect": true,
+	"Host": true, "Keep-Alive": true, "Max-Forwards": true, "Pragma": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Proxy-Connection": true,
+	"Range": true, "Realm": true, "Te": true, "Trailer": true, "Transfer-Encoding": true,
+	"Www-Authenticate": true,
 }
 
 // reusable reports whether the connection can take another request
@@ -293,10 +331,31 @@ func (rs *response) writeHeader(p []byte) {
 	}
 	var set extra
 
+	// Trailers: "Trailer"-declared names and TrailerPrefix keys; the
+	// latter are not header lines.
+	hasTrailers := false
+	for k := range rs.sentHeader {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			if exclude == nil {
+				exclude = make(map[string]bool)
+			}
+			exclude[k] = true
+			hasTrailers = true
+		}
+	}
+	for _, v := range rs.sentHeader["Trailer"] {
+		hasTrailers = true
+		for _, k := range strings.Split(v, ",") {
+			if k = http.CanonicalHeaderKey(strings.TrimSpace(k)); k != "" && !badTrailer[k] {
+				rs.trailers = append(rs.trailers, k)
+			}
+		}
+	}
+
 	te := header.Get("Transfer-Encoding")
 	hasTE := te != ""
 
-	if rs.handlerDone && !hasTE && bodyAllowedForStatus(rs.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+	if rs.handlerDone && !hasTrailers && !hasTE && bodyAllowedForStatus(rs.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
 		rs.contentLength = int64(len(p))
 		set.contentLength = strconv.AppendInt(rs.c.clen[:0], int64(len(p)), 10)
 	}
