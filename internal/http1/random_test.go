@@ -107,7 +107,7 @@ func TestRandomHandlers(t *testing.T) {
 	std, fast := servers(t, h)
 	reqs := []string{
 		requests["get 1.1"], requests["head"], requests["get 1.0"], requests["1.0 keepalive"],
-		requests["post"], requests["short post"],
+		requests["post"], requests["short post"], requests["close"], requests["big post"],
 	}
 	rng := rand.New(rand.NewPCG(*randomSeed, 2))
 	n := *randomHandlers
