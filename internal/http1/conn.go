@@ -39,12 +39,12 @@ type conn struct {
 	remote string
 	state  atomic.Int32
 	clen   [20]byte
-	dateAt int64 // the second dateBuf was formatted for
+	dateAt int64 // the second dateB was formatted for
 	dateB  []byte
 
 	// The background read notices a client that hangs up during a long
 	// request (it cancels the request's context), as net/http's does.
-	// It starts only after DelayBackgroundRead: a quick request never
+	// It starts only after Server.BackgroundReadDelay: a quick request never
 	// pays for it.
 	bgMu      sync.Mutex
 	bgTimer   *time.Timer
