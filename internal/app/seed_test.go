@@ -2,7 +2,9 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -245,5 +247,59 @@ func TestSeedProtocols(t *testing.T) {
 	k := strings.LastIndex(got, "HTTP/1.1 200 OK\r\n")
 	if i != 0 || j < i || k < j || !strings.HasSuffix(got, "\r\n\r\nHTTP/1.1") {
 		t.Errorf("three requests on one connection got:\n%s", got)
+	}
+}
+
+// TestBodyTimeout: a client that stops sending its body gets 408 after
+// Timeout, whether wsgid reads the body before dispatch (a small one) or
+// the application reads it from wsgi.input (a large one, whose process
+// thread is then freed), as mod_wsgi's daemon mode answers.
+func TestBodyTimeout(t *testing.T) {
+	requirePython(t)
+	root, args := seedArgs(t)
+	reader := "def application(environ, start_response):\n" +
+		"    n = len(environ['wsgi.input'].read())\n" +
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
+		"    return [str(n).encode()]\n"
+	if err := os.WriteFile(filepath.Join(root, "usr/local/www/apache24/wsgi/reader.py"), []byte(reader), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := startWsgid(t, append(args, "-c", "Timeout 1")...)
+	for _, tt := range []struct {
+		name, path string
+		length     int
+		sent       int
+	}{
+		{"small body, read before dispatch", "/wsgi/sample.py", 100, 10},
+		{"large body, read by the application", "/wsgi/reader.py", 4 << 20, 300 << 10},
+		{"body the application leaves unread", "/wsgi/sample.py", 200 << 10, 100 << 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", in.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			start := time.Now()
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", tt.path, tt.length, strings.Repeat("x", tt.sent))
+			got, _ := io.ReadAll(c)
+			want := "HTTP/1.1 408 "
+			if tt.path == "/wsgi/sample.py" && tt.length > 64<<10 {
+				// Answered; the server's read of the unread rest
+				// (to keep the connection) gives up after Timeout.
+				want = "HTTP/1.1 200 "
+			}
+			if !strings.HasPrefix(string(got), want) {
+				t.Fatalf("got %.200q, want %q", got, want)
+			}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("408 after %v with Timeout 1", el)
+			}
+		})
+	}
+	// The process threads are free: the site still answers at once.
+	if resp, body := in.get("/wsgi/reader.py"); resp.StatusCode != 200 || body != "0" {
+		t.Errorf("after the stalls: %d %q", resp.StatusCode, body)
 	}
 }

@@ -217,7 +217,7 @@ func registerCore() {
 		}
 		return nil
 	})
-	reg("core", "Timeout", CtxServer|CtxVhost, Supported, "", func(st *state, d *httpdconf.Directive) error {
+	reg("core", "Timeout", CtxServer|CtxVhost, Partial, "bounds the wait for a request head (at most 20 s) and each read of a request body (a client that stalls gets 408, as from mod_wsgi's daemon mode); writes to a client that stops reading are not bounded yet", func(st *state, d *httpdconf.Directive) error {
 		v, err := seconds(d)
 		st.cfg.Timeout = v
 		return err

@@ -482,6 +482,7 @@ func (s *Server) target(r *http.Request, h *hostRuntime, res *route.Result, dv *
 	} else {
 		t.LimitRequestBody = 1 << 30
 	}
+	t.BodyTimeout = s.cfg.Timeout
 	pg := ""
 	if wd.ProcessGroup != nil {
 		pg = *wd.ProcessGroup

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -83,6 +84,14 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 	}
 
 	rs := &relay{g: g, w: w, r: r, t: t, grp: grp, declared: -1}
+	defer func() {
+		if !rs.bodyDone && !rs.bodyDeadline && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			// The server reads what the application left unread
+			// before it answers: Timeout bounds that too. (A read
+			// that failed left its deadline, already past.)
+			rs.armBodyRead()
+		}
+	}()
 	var inline []byte
 	end := true
 	switch {
@@ -93,11 +102,13 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 		// client never holds a Python thread.
 		bp := getBody(int(r.ContentLength))
 		defer putBody(bp)
+		rs.armBodyRead()
 		if _, err := io.ReadFull(r.Body, (*bp)[:r.ContentLength]); err != nil {
 			g.log.Log(errorlog.Info, "wsgi", r.RemoteAddr, "Request data read error: %v", err)
 			g.error(w, r, readErrorStatus(err))
 			return
 		}
+		rs.liftBodyRead()
 		inline = (*bp)[:r.ContentLength]
 		rs.bodyDone = true
 		rs.bodyRead = r.ContentLength
@@ -191,16 +202,18 @@ type relay struct {
 	grp *worker.Group
 	st  *worker.Stream
 
-	status     int  // from TypeHeaders; 0 until then
-	committed  bool // WriteHeader called
-	noBody     bool // HEAD, 204, 304: body discarded
-	declared   int64
-	written    int64
-	overrun    bool
-	unacked    int
-	bodyDone   bool
-	bodyRead   int64
-	clientGone bool
+	status    int  // from TypeHeaders; 0 until then
+	committed bool // WriteHeader called
+	noBody    bool // HEAD, 204, 304: body discarded
+	declared  int64
+	written   int64
+	overrun   bool
+	unacked   int
+	bodyDone  bool
+	bodyRead  int64
+	// bodyDeadline: armBodyRead set the connection's read deadline.
+	bodyDeadline bool
+	clientGone   bool
 	// replayable: the request may be sent again if its process dies
 	// before the response begins (see Gateway.Serve).
 	replayable bool
@@ -500,6 +513,7 @@ func (rs *relay) feed(n uint32) bool {
 		var m int
 		var err error
 		for m == 0 && err == nil {
+			rs.armBodyRead()
 			m, err = rs.r.Body.Read(buf)
 		}
 		rs.bodyRead += int64(m)
@@ -514,6 +528,7 @@ func (rs *relay) feed(n uint32) bool {
 		}
 		if err == io.EOF {
 			rs.bodyDone = true
+			rs.liftBodyRead()
 		}
 		if rs.st.SendData(buf[:m], rs.bodyDone) != nil {
 			return true // the worker is gone; its stream reports it
@@ -522,12 +537,37 @@ func (rs *relay) feed(n uint32) bool {
 	return true
 }
 
+// readErrorStatus is the answer to a failed body read: 408 when the
+// client stalled past Timeout (as mod_wsgi's daemon mode answers), 413
+// past a limit, else 400.
 func readErrorStatus(err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
 	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return http.StatusRequestTimeout
+	}
 	return http.StatusBadRequest
+}
+
+// armBodyRead bounds the next read of the request body by BodyTimeout.
+func (rs *relay) armBodyRead() {
+	if d := rs.t.BodyTimeout; d > 0 {
+		http.NewResponseController(rs.w).SetReadDeadline(time.Now().Add(d))
+		rs.bodyDeadline = true
+	}
+}
+
+// liftBodyRead lifts the deadline once the body is read: the connection's
+// reads after it (the server's check for a client that hangs up, the next
+// request) have their own.
+func (rs *relay) liftBodyRead() {
+	if rs.bodyDeadline {
+		http.NewResponseController(rs.w).SetReadDeadline(time.Time{})
+		rs.bodyDeadline = false
+	}
 }
 
 // finish checks the response against its Content-Length at the end.

@@ -4,6 +4,8 @@
 // It knows nothing of Apache syntax; package route fills in a Target.
 package wsgi
 
+import "time"
+
 // Target is everything the gateway needs to know about where a request
 // goes, decided by the routing layer (or by quick mode).
 type Target struct {
@@ -52,6 +54,11 @@ type Target struct {
 
 	// LimitRequestBody caps the body size in bytes; 0 = unlimited.
 	LimitRequestBody int64
+	// BodyTimeout is how long one read of the request body may wait for
+	// the client: Apache's Timeout, which bounds the time between a
+	// body's packets. A client that stalls gets 408, and the process
+	// thread reading wsgi.input is freed. 0 = no limit.
+	BodyTimeout time.Duration
 
 	// RequestID and ConnectionID are mod_wsgi.request_id and
 	// mod_wsgi.connection_id (Apache's %L log ids); "" lets the gateway
