@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +302,51 @@ func TestBodyTimeout(t *testing.T) {
 	// The process threads are free: the site still answers at once.
 	if resp, body := in.get("/wsgi/reader.py"); resp.StatusCode != 200 || body != "0" {
 		t.Errorf("after the stalls: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestSendTimeout: a client that stops reading is given up after Timeout,
+// and the application's response is closed, freeing its thread, as
+// Apache's Timeout on a send ends the request.
+func TestSendTimeout(t *testing.T) {
+	requirePython(t)
+	root, args := seedArgs(t)
+	marks := filepath.Join(root, "marks")
+	if err := os.Mkdir(marks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(marks, 0o777)
+	marker := filepath.Join(marks, "closed")
+	endless := "class Endless:\n" +
+		"    def __iter__(self):\n" +
+		"        block = b'y' * 65536\n" +
+		"        while True:\n" +
+		"            yield block\n" +
+		"    def close(self):\n" +
+		"        with open(" + strconv.Quote(marker) + ", 'w') as f:\n" +
+		"            f.write('closed')\n" +
+		"def application(environ, start_response):\n" +
+		"    start_response('200 OK', [('Content-Type', 'application/octet-stream')])\n" +
+		"    return Endless()\n"
+	if err := os.WriteFile(filepath.Join(root, "usr/local/www/apache24/wsgi/endless.py"), []byte(endless), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := startWsgid(t, append(args, "-c", "Timeout 1")...)
+	c, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(c, "GET /wsgi/endless.py HTTP/1.1\r\nHost: h\r\n\r\n")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, _ := os.ReadFile(marker); string(b) == "closed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the response to a client that stopped reading was never closed\n%s", in.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

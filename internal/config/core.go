@@ -217,7 +217,7 @@ func registerCore() {
 		}
 		return nil
 	})
-	reg("core", "Timeout", CtxServer|CtxVhost, Partial, "bounds the wait for a request head (at most 20 s) and each read of a request body (a client that stalls gets 408, as from mod_wsgi's daemon mode); writes to a client that stops reading are not bounded yet", func(st *state, d *httpdconf.Directive) error {
+	reg("core", "Timeout", CtxServer|CtxVhost, Supported, "bounds the wait for a request head (at most 20 s), each read of a request body (a client that stalls gets 408, as from mod_wsgi's daemon mode) and each write to the client, in pieces of at most 1 MiB (a client that stops reading is dropped and the application's response closed); a file sent with sendfile is not bounded", func(st *state, d *httpdconf.Directive) error {
 		v, err := seconds(d)
 		st.cfg.Timeout = v
 		return err

@@ -114,7 +114,7 @@ them, so "10s" is 10; negative values are errors; an unknown option is an error 
 | shutdown-timeout | supported | how long stopping waits for processes to finish before killing them (default 5) |
 | eviction-timeout | supported | bounds how long the group's requests may finish when the server stops or restarts gracefully (-k graceful, SIGUSR1), when shorter than GracefulShutdownTimeout (default 60 s) |
 | connect-timeout, socket-timeout, listen-backlog | ignored | workers are reached over private socket pairs: there is no connect, no listener and no per-request socket; request-timeout bounds a request |
-| header-buffer-size, response-buffer-size, response-socket-timeout | ignored | headers travel as one bounded frame; response bodies are flow-controlled per request; writes to the client are not bounded by a timeout yet (see Timeout) |
+| header-buffer-size, response-buffer-size, response-socket-timeout | ignored | headers travel as one bounded frame; response bodies are flow-controlled per request; writes to the client are bounded by Timeout |
 | server-metrics, python-eggs | ignored | mod_wsgi.server_metrics() is not provided; eggs are obsolete |
 | chroot | refused | ignoring it would expose the whole file system; run wsgid itself in a chroot or container |
 | socket-user, mutex-path, newrelic-*, interrupt-timeout, response-flush-delay, switch-interval | ignored | no named sockets or mutexes; mod_wsgi 6 extras |

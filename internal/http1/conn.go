@@ -39,6 +39,7 @@ type conn struct {
 	remote string
 	state  atomic.Int32
 	clen   [20]byte
+	wd     writeDeadline
 	dateAt int64 // the second dateB was formatted for
 	dateB  []byte
 
@@ -67,11 +68,53 @@ type reqState struct {
 type errWriter struct{ c *conn }
 
 func (w errWriter) Write(p []byte) (int, error) {
-	n, err := w.c.rwc.Write(p)
+	n, err := w.c.wd.write(w.c.rwc, w.c.srv.WriteTimeout, p)
 	if err != nil && w.c.werr == nil {
 		w.c.werr = err
 	}
 	return n, err
+}
+
+// writePiece is the most written to a client under one write deadline,
+// so that a client that takes bytes slowly but steadily is not cut off.
+const writePiece = 1 << 20
+
+// writeDeadline bounds writes to a client as Apache's Timeout bounds a
+// send: each piece may wait that long for the client to take it. The
+// deadline is set at most once a second (the runtime's timer is not
+// free), so a write may wait up to a second less than the timeout.
+type writeDeadline struct {
+	at time.Time // the deadline last set on the connection; zero: none
+}
+
+func (wd *writeDeadline) write(c net.Conn, d time.Duration, p []byte) (int, error) {
+	if d <= 0 {
+		return c.Write(p)
+	}
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), writePiece)]
+		if now := time.Now(); wd.at.IsZero() || now.Add(d-time.Second).After(wd.at) {
+			wd.at = now.Add(d)
+			c.SetWriteDeadline(wd.at)
+		}
+		m, err := c.Write(piece)
+		n += m
+		p = p[m:]
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// lift removes the deadline before a send that has none (sendfile of a
+// file, whose pieces the kernel sizes).
+func (wd *writeDeadline) lift(c net.Conn) {
+	if !wd.at.IsZero() {
+		wd.at = time.Time{}
+		c.SetWriteDeadline(time.Time{})
+	}
 }
 
 // connReader is what the connection's bufio.Reader reads: the byte a
@@ -361,7 +404,7 @@ func (c *conn) handoff() {
 		pre = append(pre, c.bgByte[0])
 	}
 	c.rwc.SetReadDeadline(time.Time{})
-	if !c.srv.handoff(&handedConn{Conn: c.rwc, pre: pre}) {
+	if !c.srv.handoff(&handedConn{Conn: c.rwc, pre: pre, timeout: c.srv.WriteTimeout, wd: c.wd}) {
 		c.rwc.Close()
 	}
 }
@@ -396,7 +439,14 @@ func (c *conn) date() []byte {
 // the bytes the fast path had already read.
 type handedConn struct {
 	net.Conn
-	pre []byte
+	pre     []byte
+	timeout time.Duration // Server.WriteTimeout
+	wd      writeDeadline
+}
+
+// Write bounds net/http's writes as the fast path's are.
+func (h *handedConn) Write(p []byte) (int, error) {
+	return h.wd.write(h.Conn, h.timeout, p)
 }
 
 func (h *handedConn) Read(p []byte) (int, error) {
@@ -410,6 +460,7 @@ func (h *handedConn) Read(p []byte) (int, error) {
 
 // ReadFrom keeps sendfile for net/http's responses.
 func (h *handedConn) ReadFrom(r io.Reader) (int64, error) {
+	h.wd.lift(h.Conn)
 	if rf, ok := h.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}

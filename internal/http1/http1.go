@@ -42,6 +42,12 @@ type Server struct {
 	// IdleTimeout bounds the wait for the next request on a kept-alive
 	// connection; 0: none.
 	IdleTimeout time.Duration
+	// WriteTimeout is how long a write may wait for the client to take
+	// its bytes (Apache's Timeout for a send), written in pieces of at
+	// most 1 MiB so that a slow but steady client is not cut off; a
+	// file sent with sendfile is not bounded. It applies to the
+	// connections handed to Fallback too. 0: no limit.
+	WriteTimeout time.Duration
 	// MaxHeaderBytes is Fallback's limit on a request head; a longer
 	// head is handed to Fallback, which answers 431. 0: no limit of
 	// its own (the fast path reads at most 8 KiB).

@@ -574,3 +574,52 @@ func TestPipelined(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTimeout: a client that stops reading makes the handler's
+// writes fail after WriteTimeout, on the fast path and on a connection
+// handed to net/http (a chunked request), so the handler can give up.
+func TestWriteTimeout(t *testing.T) {
+	failed := make(chan error, 2)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		chunk := bytes.Repeat([]byte("z"), 64<<10)
+		for start := time.Now(); time.Since(start) < 10*time.Second; {
+			if _, err := w.Write(chunk); err != nil {
+				failed <- err
+				return
+			}
+		}
+		failed <- errors.New("writes never failed")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h, ErrorLog: quietLog()}, WriteTimeout: 300 * time.Millisecond}
+	go s.Serve(ln)
+	defer func() { ln.Close(); s.Close() }()
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.(*net.TCPConn).SetReadBuffer(4096)
+		io.WriteString(c, raw)
+		start := time.Now()
+		select {
+		case err := <-failed:
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("%q: handler's write ended with %v, want a deadline error", raw[:10], err)
+			}
+		case <-time.After(8 * time.Second):
+			t.Fatalf("%q: the handler's writes still block", raw[:10])
+		}
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("%q: writes failed after %v", raw[:10], el)
+		}
+		c.Close()
+	}
+}

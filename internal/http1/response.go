@@ -161,6 +161,7 @@ func (rs *response) ReadFrom(src io.Reader) (int64, error) {
 	rs.w.Flush()
 	rs.flushHeader()
 	if !rs.chunking && bodyAllowedForStatus(rs.status) && rs.req.Method != http.MethodHead {
+		rs.c.wd.lift(rs.c.rwc)
 		n0, err := rf.ReadFrom(src)
 		n += n0
 		rs.written += n0

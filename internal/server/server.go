@@ -798,6 +798,7 @@ func (s *Server) Serve() error {
 			ReadHeaderTimeout: hs.ReadHeaderTimeout,
 			IdleTimeout:       hs.IdleTimeout,
 			MaxHeaderBytes:    hs.MaxHeaderBytes,
+			WriteTimeout:      cfg.Timeout,
 			DisableKeepAlives: !cfg.KeepAlive,
 		}
 		s.servers = append(s.servers, h1)
