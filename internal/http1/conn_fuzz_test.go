@@ -12,25 +12,6 @@ import (
 	"time"
 )
 
-// pipeListener yields the server ends of in-memory connections.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
-func (l *pipeListener) Addr() net.Addr { return handoffAddr{} }
-
 // lockedBuffer collects the log lines of the servers under test.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -69,7 +50,9 @@ func FuzzServeConn(f *testing.F) {
 		w.Header().Set("X-Path", r.URL.Path)
 		w.Write(b)
 	})
-	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	// The listener the fast path hands connections to serves here to
+	// hand in the server ends of in-memory connections.
+	ln := &handoffListener{conns: make(chan net.Conn), done: make(chan struct{})}
 	s := &Server{Handler: h, Fallback: &http.Server{Handler: h, ErrorLog: log.New(logs, "", 0), ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond},
 		ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond}
 	prev := log.Writer()
