@@ -342,7 +342,9 @@ func (c *conn) startBackgroundRead() {
 		return
 	}
 	if st.body != nil {
-		st.body.mu.Lock()
+		if !st.body.mu.TryLock() {
+			return // a body read is in progress: it notices a hang-up
+		}
 		pending := !st.body.sawEOF && !st.body.closed
 		st.body.mu.Unlock()
 		if pending {
