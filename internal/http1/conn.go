@@ -40,8 +40,12 @@ type conn struct {
 	state  atomic.Int32
 	clen   [20]byte
 	wd     writeDeadline
-	dateAt int64 // the second dateB was formatted for
-	dateB  []byte
+	// snap and snapVals hold the response header's snapshot (see
+	// response.snapshot), reused from request to request.
+	snap     http.Header
+	snapVals []string
+	dateAt   int64 // the second dateB was formatted for
+	dateB    []byte
 
 	// The background read notices a client that hangs up during a long
 	// request (it cancels the request's context), as net/http's does.

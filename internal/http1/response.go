@@ -60,10 +60,40 @@ type chunkWriter struct{ res *response }
 
 func (rs *response) Header() http.Header {
 	if rs.sentHeader == nil && rs.wroteHeader && !rs.headerOut {
-		rs.sentHeader = rs.handlerHeader.Clone()
+		rs.sentHeader = rs.snapshot()
 	}
 	rs.calledHeader = true
 	return rs.handlerHeader
+}
+
+// snapshot is http.Header.Clone of the handler's header into the
+// connection's reused map and value array: the copy lives only until the
+// header goes out, within this request.
+func (rs *response) snapshot() http.Header {
+	c := rs.c
+	if c.snap == nil {
+		c.snap = make(http.Header, len(rs.handlerHeader))
+	} else {
+		clear(c.snap)
+	}
+	n := 0
+	for _, vv := range rs.handlerHeader {
+		n += len(vv)
+	}
+	if cap(c.snapVals) < n {
+		c.snapVals = make([]string, n)
+	}
+	vals := c.snapVals[:n]
+	for k, vv := range rs.handlerHeader {
+		if vv == nil {
+			c.snap[k] = nil
+			continue
+		}
+		m := copy(vals, vv)
+		c.snap[k] = vals[:m:m]
+		vals = vals[m:]
+	}
+	return c.snap
 }
 
 func (rs *response) WriteHeader(code int) {
@@ -85,7 +115,7 @@ func (rs *response) WriteHeader(code int) {
 	rs.wroteHeader = true
 	rs.status = code
 	if rs.calledHeader && rs.sentHeader == nil {
-		rs.sentHeader = rs.handlerHeader.Clone()
+		rs.sentHeader = rs.snapshot()
 	}
 	if cl := rs.handlerHeader.Get("Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
