@@ -19,6 +19,14 @@ type body struct {
 	closed     bool
 	earlyClose bool // closed with more than maxPostHandlerRead unread
 	onEOF      func()
+	// continue100, for a request with Expect: 100-continue, sends the
+	// interim response before the first read (unless the response has
+	// begun); nil once done.
+	continue100 func()
+	// readEOF: a Read returned io.EOF (not a short body's error, not
+	// Close's discard), which is when net/http counts an Expect body as
+	// read.
+	readEOF bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -28,7 +36,12 @@ func (b *body) Read(p []byte) (int, error) {
 		return 0, http.ErrBodyReadAfterClose
 	}
 	if b.sawEOF {
+		b.readEOF = true
 		return 0, io.EOF
+	}
+	if b.continue100 != nil {
+		b.continue100()
+		b.continue100 = nil
 	}
 	if int64(len(p)) > b.remaining {
 		p = p[:b.remaining]
@@ -37,6 +50,7 @@ func (b *body) Read(p []byte) (int, error) {
 	b.remaining -= int64(n)
 	if b.remaining == 0 {
 		b.sawEOF = true
+		b.readEOF = true
 		err = io.EOF
 		if b.onEOF != nil {
 			b.onEOF()

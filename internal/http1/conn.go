@@ -276,6 +276,10 @@ func (c *conn) serveOne() bool {
 	if h.length > 0 {
 		rs.body = &body{r: c.br, remaining: h.length}
 		req.Body = rs.body
+		if h.expect {
+			rs.expect = true
+			rs.body.continue100 = rs.writeContinue
+		}
 	}
 	if w, _ := holdBuffers.Get().(*bufio.Writer); w != nil {
 		w.Reset(chunkWriter{rs})

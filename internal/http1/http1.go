@@ -13,8 +13,9 @@
 //
 // It takes only the common, unambiguous requests: HTTP/1.0 or 1.1, an
 // origin-form target, one Host, token header names, printable values, no
-// body or a Content-Length body. Anything else (chunked bodies, Expect,
-// Upgrade, HTTP/2's preface, malformed or oversized heads) is handed,
+// body or a Content-Length body (with "Expect: 100-continue" or not).
+// Anything else (chunked bodies, other expectations, Upgrade, HTTP/2's
+// preface, malformed or oversized heads) is handed,
 // with the bytes already read, to Fallback, which serves the connection
 // from then on and gives the answers net/http gives, 400s included.
 package http1

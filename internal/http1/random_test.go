@@ -108,6 +108,7 @@ func TestRandomHandlers(t *testing.T) {
 	reqs := []string{
 		requests["get 1.1"], requests["head"], requests["get 1.0"], requests["1.0 keepalive"],
 		requests["post"], requests["short post"], requests["close"], requests["big post"],
+		requests["expect"], requests["expect, unsent"], requests["expect, next"],
 	}
 	rng := rand.New(rand.NewPCG(*randomSeed, 2))
 	n := *randomHandlers

@@ -18,6 +18,7 @@ type head struct {
 	length         int64 // Content-Length; 0 when absent
 	close          bool  // Connection: close, or HTTP/1.0 without keep-alive
 	keepAlive10    bool  // HTTP/1.0 with Connection: keep-alive
+	expect         bool  // Expect: 100-continue (HTTP/1.1, with a body)
 }
 
 // parseHead parses b, a request head ending in "\r\n\r\n", and reports
@@ -118,7 +119,12 @@ func parseHead(b []byte) (head, bool) {
 			h.length = n
 		case "Connection":
 			conn = v
-		case "Transfer-Encoding", "Expect", "Upgrade", "Pragma", "Http2-Settings", "Trailer":
+		case "Expect":
+			if h.expect || !asciiEqualFold(v, "100-continue") {
+				return h, false // net/http answers 417, or reads a list
+			}
+			h.expect = true
+		case "Transfer-Encoding", "Upgrade", "Pragma", "Http2-Settings", "Trailer":
 			return h, false
 		}
 		if old := h.header[key]; old != nil {
@@ -128,8 +134,8 @@ func parseHead(b []byte) (head, bool) {
 		vals = append(vals, v)
 		h.header[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	if hosts != 1 || lengths > 1 {
-		return h, false
+	if hosts != 1 || lengths > 1 || h.expect && (h.minor == 0 || h.length == 0) {
+		return h, false // (net/http answers 417 to an Expect it will not honour)
 	}
 	switch {
 	case conn == "":

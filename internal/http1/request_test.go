@@ -63,7 +63,16 @@ func TestParseHead(t *testing.T) {
 		{"no host", "GET / HTTP/1.1\r\n\r\n", false, nil},
 		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", false, nil},
 		{"chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", false, nil},
-		{"expect", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", false, nil},
+		{"expect", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n", true, func(r *http.Request, h head) string {
+			if !h.expect {
+				return "expect not noted"
+			}
+			return ""
+		}},
+		{"expect, HTTP/1.0", "POST / HTTP/1.0\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", false, nil},
+		{"expect, no body", "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", false, nil},
+		{"expect, other", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n", false, nil},
+		{"expect, list", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\nContent-Length: 1\r\n\r\n", false, nil},
 		{"connection list", "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n\r\n", false, nil},
 		{"fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", false, nil},
 		{"space before colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", false, nil},

@@ -46,6 +46,8 @@ type response struct {
 	written       int64
 	trailers      []string // declared with "Trailer"
 
+	expect           bool // the request has Expect: 100-continue
+	continueOff      bool // the response began: no 100 Continue any more
 	wants10KeepAlive bool
 	wantsClose       bool
 	closeAfterReply  bool
@@ -104,6 +106,9 @@ func (rs *response) WriteHeader(code int) {
 	if code < 100 || code > 999 {
 		panic("invalid WriteHeader code " + strconv.Itoa(code))
 	}
+	if code < 101 || code > 199 {
+		rs.continueOff = true
+	}
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		bw := rs.c.bw
 		writeStatusLine(bw, rs.req.ProtoMinor == 1, code)
@@ -154,6 +159,7 @@ func (rs *response) admit(n int) error {
 	if rs.handlerDone {
 		return errAfterHandler
 	}
+	rs.continueOff = true
 	if !rs.wroteHeader {
 		rs.WriteHeader(http.StatusOK)
 	}
@@ -255,6 +261,18 @@ func (rs *response) finish() {
 	if rs.body != nil {
 		rs.body.Close()
 	}
+}
+
+// writeContinue sends "100 Continue" before the first read of a body the
+// client is waiting to send, unless the response has begun (net/http's
+// rule: the answer then makes the body moot).
+func (rs *response) writeContinue() {
+	if rs.continueOff {
+		return
+	}
+	rs.continueOff = true
+	rs.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+	rs.c.bw.Flush()
 }
 
 // finalTrailers collects the trailers' values at the end of the body,
@@ -407,7 +425,12 @@ func (rs *response) writeHeader(p []byte) {
 		rs.closeAfterReply = true
 	}
 
-	if rs.req.ContentLength != 0 && !rs.closeAfterReply && rs.body != nil {
+	if rs.expect && !rs.body.readEOF {
+		// The client may not have sent the body it was waiting to
+		// send: what follows on the connection is unknown.
+		rs.closeAfterReply = true
+	}
+	if rs.req.ContentLength != 0 && !rs.closeAfterReply && rs.body != nil && !rs.expect {
 		tooBig, discard := false, false
 		switch {
 		case rs.body.closed:
