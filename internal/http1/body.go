@@ -18,7 +18,6 @@ type body struct {
 	sawEOF     bool
 	closed     bool
 	earlyClose bool // closed with more than maxPostHandlerRead unread
-	onEOF      func()
 	// continue100, for a request with Expect: 100-continue, sends the
 	// interim response before the first read (unless the response has
 	// begun); nil once done.
@@ -52,9 +51,6 @@ func (b *body) Read(p []byte) (int, error) {
 		b.sawEOF = true
 		b.readEOF = true
 		err = io.EOF
-		if b.onEOF != nil {
-			b.onEOF()
-		}
 	} else if err == io.EOF {
 		// As net/http: the body is over, short; later reads say EOF.
 		b.sawEOF = true
