@@ -160,8 +160,9 @@ func (c *conn) serve() {
 				return
 			}
 		}
-		if hdrFull, ok := c.readHead(first); !ok {
-			if hdrFull == nil {
+		head, ok := c.readHead(first)
+		if !ok {
+			if head == nil {
 				c.close()
 				return
 			}
@@ -169,7 +170,7 @@ func (c *conn) serve() {
 			return
 		}
 		first = false
-		if !c.serveOne() {
+		if !c.serveOne(head) {
 			return
 		}
 	}
@@ -242,13 +243,12 @@ func bareLF(b []byte) bool {
 	return false
 }
 
-// serveOne parses and serves the request whose head is buffered. It
-// returns false once the connection is closed or handed off.
-func (c *conn) serveOne() bool {
+// serveOne parses and serves the request whose head readHead found at
+// the start of the buffer. It returns false once the connection is
+// closed or handed off.
+func (c *conn) serveOne(raw []byte) bool {
 	c.state.Store(stateActive)
-	raw, _ := c.br.Peek(c.br.Buffered())
-	i := bytes.Index(raw, headEnd)
-	h, ok := parseHead(raw[:i+4])
+	h, ok := parseHead(raw)
 	if !ok {
 		c.handoff()
 		return false
@@ -260,7 +260,7 @@ func (c *conn) serveOne() bool {
 		c.handoff()
 		return false
 	}
-	c.br.Discard(i + 4)
+	c.br.Discard(len(raw))
 	if h.length > 0 {
 		// net/http lifts the header deadline once the head is read.
 		c.rwc.SetReadDeadline(time.Time{})

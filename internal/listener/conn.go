@@ -157,10 +157,7 @@ type connKey struct{}
 // ConnContext is for http.Server.ConnContext: it lets HTTP1 find the
 // connection of a request.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
-		c = nc.NetConn() // handed over by package http1
-	}
-	if lc, ok := c.(*Conn); ok {
+	if lc, ok := unwrap(c).(*Conn); ok {
 		return context.WithValue(ctx, connKey{}, lc)
 	}
 	return ctx
@@ -179,11 +176,17 @@ func HTTP1(ctx context.Context) {
 // Hijacked unmarks c, which its new owner reads as it likes. It is
 // harmless on a connection that is not a *Conn.
 func Hijacked(c net.Conn) {
-	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
-		c = nc.NetConn()
-	}
-	if lc, ok := c.(*Conn); ok {
+	if lc, ok := unwrap(c).(*Conn); ok {
 		lc.defers.Store(false)
 		lc.signal()
 	}
+}
+
+// unwrap returns the connection under one that package http1 handed to
+// net/http (it has NetConn, as *tls.Conn does), else c.
+func unwrap(c net.Conn) net.Conn {
+	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		return nc.NetConn()
+	}
+	return c
 }
