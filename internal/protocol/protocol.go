@@ -41,6 +41,7 @@ const (
 	TypeDump     Type = 0x06 // stream 0: log the stack of every thread
 	TypePing     Type = 0x07 // stream 0: answer with TypePong (deadlock-timeout probe)
 	TypeTemplate Type = 0x08 // stream field = template id; payload = environ block later requests start from
+	TypeShmFree  Type = 0x09 // stream 0: u32 offset of a shared-memory slot wsgid is done with
 
 	TypeReady   Type = 0x10 // stream 0: environ-style block "pid\0N\0python\0X.Y.Z\0"
 	TypeHeaders Type = 0x11 // u32 hdrLen | "status\0name\0value\0..." | body bytes
@@ -50,6 +51,7 @@ const (
 	TypeError   Type = 0x15 // u16 status | UTF-8 reason: the application failed on this stream
 	TypePong    Type = 0x16 // stream 0: the answer to TypePing
 	TypeRestart Type = 0x17 // the script changed before the application saw the request: restart and replay it
+	TypeShmData Type = 0x18 // u32 offset | u32 length: body bytes in a shared-memory slot (see internal/shm)
 )
 
 // Flags modify a frame.
@@ -237,6 +239,23 @@ func Uint32(payload []byte) (uint32, error) {
 		return 0, fmt.Errorf("%w: want 4-byte payload, have %d", ErrFrame, len(payload))
 	}
 	return binary.LittleEndian.Uint32(payload), nil
+}
+
+// ParseShmData decodes a TypeShmData payload: where in the shared region
+// the body bytes are, and how many.
+func ParseShmData(payload []byte) (offset, length uint32, err error) {
+	if len(payload) != 8 {
+		return 0, 0, fmt.Errorf("%w: shared-memory frame of %d bytes, want 8", ErrFrame, len(payload))
+	}
+	return binary.LittleEndian.Uint32(payload), binary.LittleEndian.Uint32(payload[4:]), nil
+}
+
+// AppendShmData appends a TypeShmData frame (the worker's side; Go's
+// tests and the stand-in worker use it).
+func AppendShmData(dst []byte, f Flags, stream, offset, length uint32) []byte {
+	dst = AppendHeader(dst, TypeShmData, f, stream, 8)
+	dst = binary.LittleEndian.AppendUint32(dst, offset)
+	return binary.LittleEndian.AppendUint32(dst, length)
 }
 
 // ParseFile decodes a TypeFile payload.

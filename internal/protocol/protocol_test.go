@@ -137,12 +137,30 @@ func TestResponseHeaders(t *testing.T) {
 	}
 }
 
+func TestShmData(t *testing.T) {
+	b := AppendShmData(nil, FlagEnd, 7, 3<<18, 12345)
+	ty, fl, stream, n, err := ParseHeader(b)
+	if err != nil || ty != TypeShmData || fl != FlagEnd || stream != 7 || n != 8 || len(b) != HeaderSize+8 {
+		t.Fatalf("header %v %v %v %v %v", ty, fl, stream, n, err)
+	}
+	off, length, err := ParseShmData(b[HeaderSize:])
+	if err != nil || off != 3<<18 || length != 12345 {
+		t.Fatalf("ParseShmData = %d, %d, %v", off, length, err)
+	}
+	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 9)} {
+		if _, _, err := ParseShmData(bad); !errors.Is(err, ErrFrame) {
+			t.Errorf("ParseShmData(%d bytes): err = %v", len(bad), err)
+		}
+	}
+}
+
 func FuzzReader(f *testing.F) {
 	f.Add(AppendBlockFrame(nil, TypeHeaders, FlagEnd, 1, []byte("200 OK\x00A\x00b\x00"), []byte("x")))
 	f.Add(AppendFrame(nil, TypeFile, FlagEnd, 3, make([]byte, 16)))
 	f.Add(AppendRequestFrame(AppendFrame(nil, TypeTemplate, 0, 1, []byte("K\x00v\x00")), FlagEnd, 2, 1, []byte("A\x00b\x00"), nil))
 	f.Add(AppendRequestFrame(nil, 0, 2, 0, nil, []byte("x")))
 	f.Add([]byte{4, 0, 0, 0, 0x12, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4})
+	f.Add(AppendShmData(nil, FlagEnd, 5, 1<<18, 77))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data), 8)
 		for i := 0; i < 100; i++ {
@@ -168,8 +186,14 @@ func FuzzReader(f *testing.F) {
 				ParseFile(fr.Payload)
 			case TypeError:
 				ParseError(fr.Payload)
-			case TypeRead, TypeWindow:
+			case TypeRead, TypeWindow, TypeShmFree:
 				Uint32(fr.Payload)
+			case TypeShmData:
+				if off, n, err := ParseShmData(fr.Payload); err == nil {
+					if again := AppendShmData(nil, fr.Flags, fr.Stream, off, n); !bytes.Equal(again[HeaderSize:], fr.Payload) {
+						t.Fatalf("shm frame does not round-trip: %x", fr.Payload)
+					}
+				}
 			}
 		}
 	})

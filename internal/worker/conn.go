@@ -15,6 +15,7 @@ import (
 	"wsgid/internal/errorlog"
 	"wsgid/internal/protocol"
 	"wsgid/internal/rawsock"
+	"wsgid/internal/shm"
 	"wsgid/internal/worker/state"
 )
 
@@ -74,6 +75,9 @@ type conn struct {
 	// pingSent is when the unanswered deadlock-timeout probe was sent
 	// (UnixNano), 0 when none is outstanding.
 	pingSent atomic.Int64
+	// shm is the region shared with the process for large bodies (nil
+	// without one); the reader goroutine closes it when it stops.
+	shm *shm.Region
 }
 
 func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
@@ -318,6 +322,9 @@ func protocolError(format string, args ...any) error {
 
 func (c *conn) readLoop() {
 	defer close(c.readDone)
+	if c.shm != nil {
+		defer c.shm.Close() // unmapped once no relay still writes from it
+	}
 	defer c.broken.Store(true)
 	r := protocol.NewReader(c.mr, 64<<10)
 	r.Alloc = getBuf
@@ -409,6 +416,24 @@ func (c *conn) handle(f protocol.Frame) error {
 			ev.buf = getBuf(len(f.Payload))
 			*ev.buf = append((*ev.buf)[:0], f.Payload...)
 			ev.Data = *ev.buf
+		}
+		ev.End = f.Flags&protocol.FlagEnd != 0
+	case protocol.TypeShmData:
+		off, n, err := protocol.ParseShmData(f.Payload)
+		if err != nil {
+			return err
+		}
+		if c.shm == nil {
+			return protocolError("shared-memory frame on stream %#x without a region", f.Stream)
+		}
+		p, ok := c.shm.Slice(off, n)
+		if !ok {
+			return protocolError("shared-memory frame on stream %#x names %d bytes at %d, outside the region's slots", f.Stream, n, off)
+		}
+		ev.Type, ev.Data, ev.shm, ev.shmOff = protocol.TypeData, p, c, off
+		if s.credit.Add(-int64(n)) < -protocol.DefaultWindow {
+			ev.Release()
+			return protocolError("stream %#x overran its window", f.Stream)
 		}
 		ev.End = f.Flags&protocol.FlagEnd != 0
 	case protocol.TypeFile:
@@ -585,11 +610,23 @@ type Event struct {
 	Reason string
 
 	buf *[]byte
+	// shm is set when Data is a slot of the connection's shared region,
+	// at shmOff: Release hands the slot back to the process.
+	shm    *conn
+	shmOff uint32
 }
 
-// Release returns the event's buffer for reuse; Block and Data are
-// invalid afterwards.
+// Release returns the event's buffer for reuse (or its shared-memory
+// slot to the worker); Block and Data are invalid afterwards. It never
+// blocks, so the reader goroutine may call it.
 func (e *Event) Release() {
+	if c := e.shm; c != nil {
+		e.shm = nil
+		c.wmu.Lock()
+		c.out = protocol.AppendUint32Frame(c.out, protocol.TypeShmFree, 0, e.shmOff)
+		c.writeAsyncLocked()
+		c.shm.Release()
+	}
 	if e.buf != nil {
 		putBuf(e.buf)
 		e.buf = nil

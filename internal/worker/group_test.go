@@ -340,16 +340,24 @@ func TestCrashRestart(t *testing.T) {
 }
 
 func TestGarbageKillsWorker(t *testing.T) {
+	expectProtocolError(t, "/garbage", "", "broke the protocol")
+}
+
+// expectProtocolError runs path?query on a new group's fake worker and
+// expects it to break the protocol: 502 for the request, logged (with
+// logged in the line), and a new process serving the next one.
+func expectProtocolError(t *testing.T, path, query, logged string) {
+	t.Helper()
 	g, logs := fakeGroup(t, nil)
-	_, err := do(t, g, "/garbage", "")
+	_, err := do(t, g, path, query)
 	if !errors.Is(err, ErrProtocol) || StatusOf(err) != 502 {
 		t.Fatalf("err = %v, want protocol error 502", err)
 	}
 	if body, err := do(t, g, "/hello", ""); err != nil || body != "hello" {
-		t.Fatalf("after garbage: %q %v", body, err)
+		t.Fatalf("after the protocol error: %q %v", body, err)
 	}
-	if !strings.Contains(logs.String(), "broke the protocol") {
-		t.Errorf("not logged:\n%s", logs)
+	if !strings.Contains(logs.String(), logged) {
+		t.Errorf("%q not logged:\n%s", logged, logs)
 	}
 }
 

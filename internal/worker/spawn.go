@@ -19,6 +19,7 @@ import (
 
 	"wsgid/internal/errorlog"
 	"wsgid/internal/protocol"
+	"wsgid/internal/shm"
 	"wsgid/internal/worker/python"
 )
 
@@ -163,7 +164,7 @@ func (c *GroupConfig) spawnSpec() (spawnSpec, error) {
 	if base == nil {
 		base = os.Environ()
 	}
-	drop := map[string]bool{"WSGID_WORKER_CONFIG": true, "PYTHONUNBUFFERED": true}
+	drop := map[string]bool{"WSGID_WORKER_CONFIG": true, "WSGID_SHM": true, "PYTHONUNBUFFERED": true}
 	if c.Lang != "" {
 		drop["LANG"] = true
 	}
@@ -358,11 +359,25 @@ func (g *Group) startProc(p *proc) (*run, error) {
 	cmd.Stdout = pw
 	cmd.Stderr = pw
 	cmd.ExtraFiles = []*os.File{childF} // fd 3
+	// The region for large bodies, fd 4; without one (no memfd here)
+	// bodies go over the socket.
+	region, shmF, err := shm.New(shm.DefaultSlots)
+	if err == nil {
+		defer shmF.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, shmF)
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)],
+			fmt.Sprintf("WSGID_SHM=4,%d,%d", region.Size(), shm.SlotSize))
+	} else if !errors.Is(err, shm.ErrUnsupported) {
+		g.log.Log(errorlog.Debug, "wsgi", "", "wsgid: process '%s' runs without shared memory: %v", g.cfg.Name, err)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: g.spawn.cred}
 	setParentDeath(cmd.SysProcAttr)
 	err = cmd.Start()
 	pw.Close()
 	if err != nil {
+		if region != nil {
+			region.Close()
+		}
 		uc.Close()
 		pr.Close()
 		return nil, fmt.Errorf("starting %s: %w", g.spawn.python, err)
@@ -371,6 +386,7 @@ func (g *Group) startProc(p *proc) (*run, error) {
 	go g.logOutput(pr, pid)
 	r := &run{cmd: cmd, start: time.Now(), waitDone: make(chan struct{})}
 	c := newConn(g, p, uc, pid)
+	c.shm = region
 	r.conn = c
 	g.mu.Lock()
 	p.conn = c

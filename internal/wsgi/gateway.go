@@ -266,7 +266,7 @@ func (rs *relay) event(ev *worker.Event) (done, ok bool) {
 		if !rs.headers(ev.Block) {
 			return false, false
 		}
-		if !rs.body(ev.Data, ev.End) {
+		if !rs.body(ev) {
 			return false, false
 		}
 		// Headers without body stay uncommitted until the first body
@@ -277,7 +277,7 @@ func (rs *relay) event(ev *worker.Event) (done, ok bool) {
 			rs.logf(errorlog.Error, "Daemon process sent response data before headers.")
 			return false, rs.abort(http.StatusBadGateway)
 		}
-		if !rs.body(ev.Data, ev.End) {
+		if !rs.body(ev) {
 			return false, false
 		}
 	case protocol.TypeFile:
@@ -406,11 +406,14 @@ func (rs *relay) flush() {
 	}
 }
 
-// body writes response bytes, enforcing the declared Content-Length, and
-// returns window credit to the worker. At the end of the stream neither
-// credit nor a flush is due: net/http flushes when the handler returns,
-// together with the chunked terminator, in one write.
-func (rs *relay) body(p []byte, end bool) bool {
+// body writes the event's response bytes, enforcing the declared
+// Content-Length, and returns window credit to the worker. The event is
+// released as soon as its bytes are written, so that a shared-memory slot
+// goes back to the worker with the credit, in one write. At the end of
+// the stream neither credit nor a flush is due: net/http flushes when the
+// handler returns, together with the chunked terminator, in one write.
+func (rs *relay) body(ev *worker.Event) bool {
+	p, end := ev.Data, ev.End
 	n := len(p)
 	if n > 0 && !rs.noBody {
 		if rs.declared >= 0 && int64(len(p)) > rs.declared-rs.written {
@@ -430,6 +433,7 @@ func (rs *relay) body(p []byte, end bool) bool {
 			}
 		}
 	}
+	ev.Release()
 	if end {
 		return true
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -373,4 +374,49 @@ func TestFakeQueueTimeout(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "Queue timeout expired for WSGI daemon process") {
 		t.Errorf("not logged:\n%s", h.logs)
 	}
+}
+
+// TestFakeSharedMemorySlowWrites: bodies sent through shared-memory
+// slots on more streams than the slots can carry at once, so the worker
+// waits for each slot handed back and fills it at once, to clients whose
+// connections take a slot's bytes in several writes (a small socket send
+// buffer). A slot given back before its bytes were written shows as
+// wrong bytes.
+func TestFakeSharedMemorySlowWrites(t *testing.T) {
+	h := startFake(t, nil)
+	srv := httptest.NewUnstartedServer(h.srv.Config.Handler)
+	srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			c.(*net.TCPConn).SetWriteBuffer(32 << 10)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	const size = 2 << 20
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := srv.Client().Get(srv.URL + "/shm?" + strconv.Itoa(size))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			id, _ := strconv.Atoi(resp.Header.Get("X-Stream"))
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || len(b) != size {
+				t.Errorf("%d bytes, %v", len(b), err)
+				return
+			}
+			for i, c := range b {
+				if c != fakeworker.ShmPattern(uint32(id), i) {
+					t.Errorf("stream %#x: byte %d is %d, want %d", id, i, c, fakeworker.ShmPattern(uint32(id), i))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

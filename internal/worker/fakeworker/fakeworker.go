@@ -39,6 +39,12 @@ type fakeWorker struct {
 	c   *net.UnixConn
 	wmu sync.Mutex
 
+	// The shared region (WSGID_SHM), and its free slots' offsets, which
+	// TypeShmFree frames refill.
+	shm     []byte
+	shmSlot int
+	shmFree chan uint32
+
 	mu      sync.Mutex
 	streams map[uint32]*fakeStream
 	wg      sync.WaitGroup
@@ -76,6 +82,20 @@ func run() {
 		os.Exit(90)
 	}
 	w := &fakeWorker{c: fc.(*net.UnixConn), streams: map[uint32]*fakeStream{}}
+	if spec := strings.Split(os.Getenv("WSGID_SHM"), ","); len(spec) == 3 {
+		fd, _ := strconv.Atoi(spec[0])
+		size, _ := strconv.Atoi(spec[1])
+		w.shmSlot, _ = strconv.Atoi(spec[2])
+		b, err := syscall.Mmap(fd, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+		if err != nil {
+			os.Exit(91)
+		}
+		w.shm = b
+		w.shmFree = make(chan uint32, size/w.shmSlot)
+		for off := 0; off < size; off += w.shmSlot {
+			w.shmFree <- uint32(off)
+		}
+	}
 	var ready []byte
 	ready = protocol.AppendPair(ready, "pid", strconv.Itoa(os.Getpid()))
 	ready = protocol.AppendPair(ready, "python", "0.0.0-fake")
@@ -96,6 +116,13 @@ func run() {
 			}
 		case protocol.TypeDump:
 			w.send(protocol.AppendFrame(nil, protocol.TypeLog, protocol.LevelInfo, 0, []byte("dump requested")), nil)
+		case protocol.TypeShmFree:
+			off, _ := protocol.Uint32(fr.Payload)
+			select {
+			case w.shmFree <- off:
+			default:
+				os.Exit(92) // freed a slot it was never given
+			}
 		case protocol.TypeTemplate:
 			templates[fr.Stream] = append([]byte(nil), fr.Payload...)
 		case protocol.TypeRequest:
@@ -134,6 +161,25 @@ func run() {
 		}
 	}
 }
+
+// awaitCredit returns the stream's credit, waiting for a window while it
+// is 0; 0 means the stream was cancelled (and has been ended).
+func (w *fakeWorker) awaitCredit(id uint32, st *fakeStream, credit int) int {
+	for credit == 0 {
+		select {
+		case c := <-st.window:
+			credit += c
+		case <-st.cancel:
+			w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+			return 0
+		}
+	}
+	return credit
+}
+
+// ShmPattern is byte i of stream id's /shm body: a wrong offset, a slot
+// reused too early or another stream's bytes all show.
+func ShmPattern(id uint32, i int) byte { return byte(i*7 + i>>8 + int(id)*13) }
 
 func (w *fakeWorker) send(b []byte, oob []byte) {
 	w.wmu.Lock()
@@ -226,14 +272,8 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 			chunk[i] = 'x'
 		}
 		for n > 0 {
-			for credit == 0 {
-				select {
-				case c := <-st.window:
-					credit += c
-				case <-st.cancel:
-					w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
-					return
-				}
+			if credit = w.awaitCredit(id, st, credit); credit == 0 {
+				return
 			}
 			m := min(n, len(chunk), credit)
 			n -= m
@@ -244,6 +284,48 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 			}
 			w.send(protocol.AppendFrame(nil, protocol.TypeData, fl, id, chunk[:m]), nil)
 		}
+	case "/shm":
+		// ?N: N bytes of a pattern that differs per byte and per
+		// stream, sent through the region one slot at a time (waiting
+		// for slots to come back), in answer to the window as /big.
+		n, _ := strconv.Atoi(q)
+		if w.shm == nil {
+			reply("no region")
+			return
+		}
+		credit := protocol.DefaultWindow
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, 0, id,
+			[]byte("200 OK\x00Content-Length\x00"+q+"\x00X-Stream\x00"+strconv.Itoa(int(id))+"\x00"), nil), nil)
+		sent := 0
+		for sent < n {
+			if credit = w.awaitCredit(id, st, credit); credit == 0 {
+				return
+			}
+			var off uint32
+			select {
+			case off = <-w.shmFree:
+			case <-time.After(5 * time.Second):
+				os.Exit(93) // wsgid never handed a slot back
+			}
+			m := min(n-sent, w.shmSlot, credit)
+			for i := range m {
+				w.shm[int(off)+i] = ShmPattern(id, sent+i)
+			}
+			sent += m
+			credit -= m
+			var fl protocol.Flags
+			if sent == n {
+				fl = protocol.FlagEnd
+			}
+			w.send(protocol.AppendShmData(nil, fl, id, off, uint32(m)), nil)
+		}
+	case "/shm-bad":
+		// A frame naming bytes outside the region's slots (?offset,length).
+		off, n, _ := strings.Cut(q, ",")
+		o, _ := strconv.ParseUint(off, 10, 32)
+		l, _ := strconv.ParseUint(n, 10, 32)
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, 0, id, []byte("200 OK\x00"), nil), nil)
+		w.send(protocol.AppendShmData(nil, protocol.FlagEnd, id, uint32(o), uint32(l)), nil)
 	case "/file":
 		f, err := os.Open(q)
 		if err != nil {

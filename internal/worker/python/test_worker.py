@@ -174,6 +174,22 @@ def application(environ, start_response):
     if path == '/big':
         start_response('200 OK', [('Content-Type', 'application/octet-stream')])
         return [b'x' * (1 << 20)]
+    if path == '/pattern':
+        # bytes that differ by position, in pieces of the sizes asked
+        sizes = [int(n) for n in environ['QUERY_STRING'].split(',')]
+        start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+        return [pattern(sum(sizes[:i]), n) for i, n in enumerate(sizes)]
+    if path == '/inherited':
+        # what an application could see of the shared region's fd
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        import os
+        fds = []
+        for fd in os.listdir('/proc/self/fd'):
+            try:
+                fds.append('%s:%s:%s' % (fd, os.readlink('/proc/self/fd/' + fd), os.get_inheritable(int(fd))))
+            except OSError:
+                pass  # the listing's own descriptor
+        return [('%s|%s' % (os.environ.get('WSGID_SHM'), '|'.join(fds))).encode()]
     if path == '/slow':
         import time
         time.sleep(0.6)
@@ -188,17 +204,40 @@ def application(environ, start_response):
 '''
 
 
+def pattern(start, n):
+    return bytes((i * 7 + (i >> 8)) & 0xff for i in range(start, start + n))
+
+
 class WorkerProcess(unittest.TestCase):
+    # Slots of the shared region passed to the worker; 0 = no region
+    # (WorkerProcessShm runs every test again with one).
+    shm_slots = 0
+
     def setUp(self):
         self.dir = tempfile.mkdtemp()
         self.script = os.path.join(self.dir, 'app.py')
         with open(self.script, 'w') as f:
-            f.write(APP)
+            f.write(APP.replace('import sys\n', 'import sys\n' + 'def pattern(start, n):\n' +
+                                '    return bytes((i * 7 + (i >> 8)) & 0xff for i in range(start, start + n))\n', 1))
         parent, child = socket.socketpair()
         cfg = {'group': 't', 'threads': 2, 'error_log_level': 7}
         env = dict(os.environ, WSGID_WORKER_CONFIG=json.dumps(cfg), WSGID_WORKER_FD=str(child.fileno()))
+        fds = [child.fileno()]
+        self.shm = None
+        self.shm_held = []   # slots not handed back yet (hold_slots)
+        self.hold_slots = False
+        if self.shm_slots:
+            import mmap
+            size = self.shm_slots * SLOT
+            fd = os.memfd_create('test-shm')
+            os.ftruncate(fd, size)
+            self.shm = mmap.mmap(fd, size)
+            env['WSGID_SHM'] = '%d,%d,%d' % (fd, size, SLOT)
+            fds.append(fd)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'wsgid_worker.py')],
-                                     pass_fds=(child.fileno(),), env=env)
+                                     pass_fds=fds, env=env)
+        if self.shm is not None:
+            os.close(fds[1])
         child.close()
         self.sock = parent
         self.sock.settimeout(10)
@@ -239,12 +278,28 @@ class WorkerProcess(unittest.TestCase):
                 body += payload[4 + n:]
             elif t == w.T_DATA:
                 body += payload
+            elif t == w.T_SHM_DATA:
+                body += self.take_shm(payload)
             elif t == w.T_ERROR:
                 return 'error %d' % struct.unpack_from('<H', payload)[0], body, logs
             elif t == w.T_READ:
                 continue
             if f & w.F_END:
                 return status, body, logs
+
+    def take_shm(self, payload):
+        """The bytes a T_SHM_DATA frame names; the slot goes back to the
+        worker unless hold_slots is set."""
+        self.assertIsNotNone(self.shm, 'T_SHM_DATA without a region')
+        off, n = struct.unpack('<II', payload)
+        self.assertEqual(off % SLOT, 0)
+        self.assertLessEqual(n, SLOT)
+        data = self.shm[off:off + n]
+        if self.hold_slots:
+            self.shm_held.append(off)
+        else:
+            self.sock.sendall(w.frame(w.T_SHM_FREE, 0, 0, struct.pack('<I', off)))
+        return data
 
     def env(self, path):
         return {'REQUEST_METHOD': 'GET', 'SCRIPT_FILENAME': self.script, 'PATH_INFO': path, 'SCRIPT_NAME': ''}
@@ -292,6 +347,8 @@ class WorkerProcess(unittest.TestCase):
             n = len(payload)
             if t == w.T_HEADERS:
                 n -= 4 + struct.unpack_from('<I', payload)[0]
+            elif t == w.T_SHM_DATA:
+                n = len(self.take_shm(payload))
             got += n
             # Never more outstanding than the window allows.
             self.assertLessEqual(got - granted, w.DEFAULT_WINDOW)
@@ -361,6 +418,90 @@ class WorkerProcess(unittest.TestCase):
         status, body, logs = self.response(4)
         self.assertEqual(status, '200 OK')
         self.assertIn('app says hi', ''.join(logs))
+
+
+SLOT = 256 << 10
+
+
+class WorkerProcessShm(WorkerProcess):
+    """Every WorkerProcess test again, with a shared region of four
+    slots; and what only a region can show."""
+    shm_slots = 4
+
+    def frames(self, stream, query):
+        """Run /pattern?query; return the body and the frame types it came in."""
+        env = self.env('/pattern')
+        env['QUERY_STRING'] = query
+        self.sock.sendall(request_frame(stream, env))
+        kinds, body = [], b''
+        while True:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_LOG:
+                continue
+            self.assertEqual(s, stream)
+            if t == w.T_HEADERS:
+                n = struct.unpack_from('<I', payload)[0]
+                body += payload[4 + n:]
+                kinds.append('H%d' % len(payload[4 + n:]))
+            elif t == w.T_DATA:
+                body += payload
+                kinds.append('D%d' % len(payload))
+            elif t == w.T_SHM_DATA:
+                piece = self.take_shm(payload)
+                body += piece
+                kinds.append('S%d' % len(piece))
+            else:
+                self.fail('frame type %#x' % t)
+            if f & w.F_END:
+                return body, kinds, t
+            if t != w.T_HEADERS or len(payload) > 4 + n:
+                self.sock.sendall(w.frame(w.T_WINDOW, 0, stream, struct.pack('<I', len(body))))
+
+    def test_large_pieces_use_slots(self):
+        # 600 KiB: two full slots, then the 88 KiB rest in a third; the
+        # end flag on the last frame.
+        n = 600 << 10
+        body, kinds, last = self.frames(1, str(n))
+        self.assertEqual(body, pattern(0, n))
+        self.assertEqual(kinds, ['H0', 'S%d' % SLOT, 'S%d' % SLOT, 'S%d' % (n - 2 * SLOT)])
+        self.assertEqual(last, w.T_SHM_DATA)
+
+    def test_small_pieces_and_rests_use_the_socket(self):
+        # A body under 64 KiB goes in the frame; so does the rest of a
+        # large one once it is under 64 KiB.
+        for stream, n, want in ((2, 1000, ['H1000']), (3, SLOT + 100, ['H0', 'S%d' % SLOT, 'D100']),
+                                (4, 65535, ['H65535']), (6, 65536, ['H0', 'S65536'])):
+            body, kinds, _ = self.frames(stream, str(n))
+            self.assertEqual(body, pattern(0, n))
+            self.assertEqual(kinds, want, n)
+
+    def test_no_free_slot_falls_back_to_the_socket(self):
+        """Slots not handed back are not reused: the rest goes over the
+        socket, and the body is whole."""
+        self.hold_slots = True
+        n = 5 * SLOT + 10
+        body, kinds, _ = self.frames(3, str(n))
+        self.assertEqual(body, pattern(0, n))
+        self.assertEqual(kinds[:5], ['H0'] + ['S%d' % SLOT] * 4)
+        self.assertTrue(all(k.startswith('D') for k in kinds[5:]), kinds)
+        self.assertEqual(sorted(self.shm_held), [i * SLOT for i in range(4)])
+        # Handed back, they are used again.
+        for off in self.shm_held:
+            self.sock.sendall(w.frame(w.T_SHM_FREE, 0, 0, struct.pack('<I', off)))
+        self.hold_slots = False
+        body, kinds, _ = self.frames(4, str(SLOT))
+        self.assertEqual(kinds, ['H0', 'S%d' % SLOT])
+
+    def test_region_not_inherited(self):
+        env = self.env('/inherited')
+        self.sock.sendall(request_frame(5, env))
+        status, body, _ = self.response(5)
+        self.assertTrue(body.startswith(b'None|'), body)  # WSGID_SHM is gone
+        fds = body.decode().split('|')[1:]
+        memfds = [f for f in fds if 'memfd:' in f]
+        # the mapping's own descriptor, which a child process does not inherit
+        self.assertEqual(len(memfds), 1, fds)
+        self.assertTrue(memfds[0].endswith(':False'), memfds)
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import json
+import mmap
 import os
 import queue
 import re
@@ -39,10 +40,13 @@ MAX_PAYLOAD = 16 << 20
 # Frame types (internal/protocol/protocol.go).
 T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING, T_TEMPLATE = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG, T_RESTART = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17
+T_SHM_FREE, T_SHM_DATA = 0x09, 0x18
+SHM_DATA = struct.Struct('<IBBxxIII')        # a TypeShmData frame: header, slot offset, length
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 1 << 20
 GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
+SHM_MIN = 64 << 10      # body pieces this large go through the shared region
 IOV_MAX = 1024
 
 _COND_LOCK = threading.Lock()
@@ -202,8 +206,27 @@ class Worker(object):
         self.pumping = False
         self.inline_ok = False
         self.reader_ident = None
+        # The region shared with wsgid for large bodies (attach_shm): a
+        # piece of SHM_MIN or more is copied into a free slot and only
+        # the slot's name crosses the socket, which saves a copy on each
+        # side. wsgid hands a slot back (T_SHM_FREE) once it has written
+        # it to the client. list.pop and list.append are atomic, so the
+        # free list needs no lock. No free slot: the socket, as before.
+        self.shm = None
+        self.shm_slot = 0
+        self.shm_free = []
         self.threads = [threading.Thread(target=self.handler_loop, name='wsgid-handler-%d' % i, daemon=True)
                         for i in range(threads)]
+
+    def attach_shm(self, spec):
+        """Map the region wsgid passed: spec is WSGID_SHM, "fd,size,slot"."""
+        fd, size, slot = (int(x) for x in spec.split(','))
+        try:
+            self.shm = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)  # the mapping keeps it; the application must not inherit it
+        self.shm_slot = slot
+        self.shm_free = list(range(size - slot, -1, -slot))  # popped from the end: offset 0 first
 
     # -- output -----------------------------------------------------------
 
@@ -538,6 +561,10 @@ class Worker(object):
             it = iter(payload.decode('latin-1').split('\0'))
             env.update(zip(it, it))  # the trailing '' has no pair
             self.templates[stream] = env
+            return
+        if t == T_SHM_FREE:
+            if len(payload) == 4:
+                self.shm_free.append(U32.unpack(payload)[0])
             return
         if t == T_SHUTDOWN:
             self.begin_shutdown()
@@ -1180,12 +1207,37 @@ class Request(object):
             if not self.sent_headers:
                 self.sent_headers = True
                 block = self.header_block()
-                self.worker.queue_body(HEADER.pack(4 + len(block) + len(chunk), T_HEADERS, F_END if last else 0, self.stream) +
-                                       U32.pack(len(block)) + block, chunk, False)
+                if len(chunk) >= SHM_MIN and self.worker.shm_free:
+                    self.worker.queue_out(HEADER.pack(4 + len(block), T_HEADERS, 0, self.stream) +
+                                          U32.pack(len(block)) + block, False)
+                    self._send_data(chunk, last)
+                else:
+                    self.worker.queue_body(HEADER.pack(4 + len(block) + len(chunk), T_HEADERS, F_END if last else 0,
+                                                       self.stream) + U32.pack(len(block)) + block, chunk, False)
             elif chunk or last:
-                self.worker.queue_body(HEADER.pack(len(chunk), T_DATA, F_END if last else 0, self.stream), chunk, False)
+                self._send_data(chunk, last)
             if not data:
                 return
+
+    def _send_data(self, chunk, last):
+        """Queue body bytes as DATA frames, through shared-memory slots
+        while the pieces are large and slots are free."""
+        w = self.worker
+        free, slot = w.shm_free, w.shm_slot
+        while len(chunk) >= SHM_MIN and free:
+            try:
+                off = free.pop()
+            except IndexError:  # taken by another thread meanwhile
+                break
+            piece, chunk = chunk[:slot], chunk[slot:]
+            n = len(piece)
+            w.shm[off:off + n] = piece
+            end = last and not chunk
+            w.queue_out(SHM_DATA.pack(8, T_SHM_DATA, F_END if end else 0, self.stream, off, n), False)
+            if end:
+                return
+        if chunk or last:
+            w.queue_body(HEADER.pack(len(chunk), T_DATA, F_END if last else 0, self.stream), chunk, False)
 
     def write(self, data):
         if not isinstance(data, (bytes, bytearray)):
@@ -1336,6 +1388,12 @@ def main():
             sys.path.remove(p)
         sys.path.insert(0, p)
     w = Worker(sock, cfg)
+    shm = os.environ.pop('WSGID_SHM', '')
+    if shm:
+        try:
+            w.attach_shm(shm)
+        except (OSError, ValueError) as e:
+            sys.stderr.write('wsgid: running without shared memory: %s\n' % e)
     # Process output goes to the error log, like mod_wsgi's.
     real_stderr = sys.stderr
     sys.stderr = Errors(w, 0)

@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"wsgid/internal/protocol"
+	"wsgid/internal/shm"
+	"wsgid/internal/worker/fakeworker"
+)
+
+// readShm runs /shm?n on a stream, granting window as the gateway does,
+// and checks every byte against the stream's pattern.
+func readShm(ctx context.Context, g *Group, n int) error {
+	s, err := g.Open(ctx, "test")
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := send(s, "/shm", strconv.Itoa(n), nil, true); err != nil {
+		return err
+	}
+	got := 0
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			return err
+		}
+		for i, b := range ev.Data {
+			if want := fakeworker.ShmPattern(s.id, got+i); b != want {
+				ev.Release()
+				return fmt.Errorf("stream %#x byte %d = %d, want %d", s.id, got+i, b, want)
+			}
+		}
+		m := len(ev.Data)
+		got += m
+		ev.Release()
+		if ev.End {
+			break
+		}
+		s.Window(m)
+	}
+	if got != n {
+		return fmt.Errorf("stream %#x: %d bytes, want %d", s.id, got, n)
+	}
+	return nil
+}
+
+// TestSharedMemoryBodies sends bodies through the region, each longer
+// than all its slots together, on several streams at once: a slot handed
+// back too early, or never, or a wrong offset, shows in the bytes or
+// stops the worker (it exits when no slot comes back within 5 s).
+func TestSharedMemoryBodies(t *testing.T) {
+	g, logs := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 8 })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sizes := []int{1, shm.SlotSize - 1, shm.SlotSize, 3*shm.SlotSize + 5, (shm.DefaultSlots + 3) * shm.SlotSize}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(sizes))
+	for _, n := range sizes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- readShm(ctx, g, n)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if st := g.Stats(); st.Restarts != 0 {
+		t.Errorf("the worker restarted:\n%s", logs)
+	}
+}
+
+// TestSharedMemoryBadFrame: a frame naming bytes outside the region's
+// slots is a protocol error, like any other malformed frame: 502 for the
+// request, the process replaced, nothing read out of bounds.
+func TestSharedMemoryBadFrame(t *testing.T) {
+	size := shm.DefaultSlots * shm.SlotSize
+	for _, q := range []string{
+		strconv.Itoa(size) + ",1",           // past the end
+		"1,10",                              // not a slot's start
+		"0," + strconv.Itoa(shm.SlotSize+1), // longer than a slot
+		strconv.Itoa(size-shm.SlotSize) + "," + strconv.Itoa(shm.SlotSize+1), // across the end
+		"4294705152,524288", // wraps around 32 bits
+	} {
+		t.Run(q, func(t *testing.T) {
+			expectProtocolError(t, "/shm-bad", q, "outside the region's slots")
+		})
+	}
+}
+
+// TestSharedMemoryOutlivesProcess: body bytes a relay still holds stay
+// mapped after their process died and was replaced (reading them would
+// fault if the region were unmapped with the process).
+func TestSharedMemoryOutlivesProcess(t *testing.T) {
+	g, _ := fakeGroup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := g.Open(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 3 * shm.SlotSize
+	send(s, "/shm", strconv.Itoa(n), nil, true)
+	ev, err := s.Next(ctx) // the headers
+	if err != nil || ev.Type != protocol.TypeHeaders {
+		t.Fatalf("first event: %v, %v", ev.Type, err)
+	}
+	ev.Release()
+	ev, err = s.Next(ctx)
+	if err != nil || len(ev.Data) != shm.SlotSize {
+		t.Fatalf("second event: %d bytes, %v", len(ev.Data), err)
+	}
+	pid := s.Pid()
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "a new process", func() bool {
+		body, err := do(t, g, "/pid", "")
+		return err == nil && body != strconv.Itoa(pid)
+	})
+	for i, b := range ev.Data {
+		if b != fakeworker.ShmPattern(s.id, i) {
+			t.Fatalf("byte %d changed after the process died", i)
+		}
+	}
+	ev.Release()
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, ErrWorkerDied) {
+				t.Fatalf("after the kill: %v", err)
+			}
+			break
+		}
+		ev.Release()
+	}
+}
