@@ -619,12 +619,19 @@ type Event struct {
 // Release returns the event's buffer for reuse (or its shared-memory
 // slot to the worker); Block and Data are invalid afterwards. It never
 // blocks, so the reader goroutine may call it.
+//
+// A slot's SHM_FREE is queued, not written: it leaves with the next
+// frame for the process (a window grant, the next request), so handing
+// slots back costs the worker no wake-up of its own. A worker short of
+// slots meanwhile sends over the socket; it never waits for one.
 func (e *Event) Release() {
 	if c := e.shm; c != nil {
 		e.shm = nil
 		c.wmu.Lock()
-		c.out = protocol.AppendUint32Frame(c.out, protocol.TypeShmFree, 0, e.shmOff)
-		c.writeAsyncLocked()
+		if c.werr == nil {
+			c.out = protocol.AppendUint32Frame(c.out, protocol.TypeShmFree, 0, e.shmOff)
+		}
+		c.wmu.Unlock()
 		c.shm.Release()
 	}
 	if e.buf != nil {
@@ -780,6 +787,15 @@ func (s *Stream) Window(n int) error {
 	c.wmu.Lock()
 	c.out = protocol.AppendUint32Frame(c.out, protocol.TypeWindow, s.id, uint32(n))
 	return c.writeLocked()
+}
+
+// Ended reports whether the worker has ended the stream: no more
+// response bytes are coming, so granting window would only wake it.
+func (s *Stream) Ended() bool {
+	s.mu.Lock()
+	e := s.ended
+	s.mu.Unlock()
+	return e
 }
 
 // Pending reports whether an event is already queued, so the gateway

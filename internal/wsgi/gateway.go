@@ -439,7 +439,7 @@ func (rs *relay) body(ev *worker.Event) bool {
 	}
 	rs.unacked += n
 	pending := rs.st.Pending()
-	if rs.unacked > 0 && (rs.unacked >= protocol.DefaultWindow/4 || !pending) {
+	if rs.unacked > 0 && (rs.unacked >= protocol.DefaultWindow/4 || !pending) && !rs.st.Ended() {
 		rs.st.Window(rs.unacked)
 		rs.unacked = 0
 	}
