@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os/exec"
@@ -19,7 +21,8 @@ import (
 // application makes them, on more connections at once than the workers'
 // shared-memory slots can carry (so some pieces go through the region and
 // some over the socket), some read slowly and some abandoned half-way,
-// and checks each body's bytes against the hash the application sent.
+// and checks each body's bytes against the hash the application sent;
+// and large uploads beside them, against the hash the application saw.
 func TestLargeBodies(t *testing.T) {
 	requirePython(t)
 	dir := copyTree(t, "testdata/quick")
@@ -58,6 +61,31 @@ func TestLargeBodies(t *testing.T) {
 						hex.EncodeToString(h.Sum(nil)) == resp.Header.Get("X-Sha256"))
 					return
 				}
+			}
+		}()
+	}
+	// Uploads, read by the application in pieces, whole, and by lines.
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := sizes[i%len(sizes)] + i
+			body := make([]byte, n)
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for j := range body {
+				body[j] = byte(rng.Uint32())
+			}
+			how := []string{"pieces", "all", "lines"}[i%3]
+			resp, err := client.Post(fmt.Sprintf("http://%s/?how=%s", addr, how), "application/octet-stream", bytes.NewReader(body))
+			if err != nil {
+				errs <- err
+				return
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			sum := sha256.Sum256(body)
+			if want := fmt.Sprintf("%d:%x", n, sum); string(got) != want {
+				errs <- fmt.Errorf("upload of %d bytes (%s): %q, want %q", n, how, got, want)
 			}
 		}()
 	}

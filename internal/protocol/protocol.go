@@ -31,7 +31,9 @@ const MaxPayload = 16 << 20
 type Type uint8
 
 // Frame types. Values below 0x10 travel from wsgid to the worker, values
-// from 0x10 up from the worker to wsgid; TypeData travels both ways.
+// from 0x10 up from the worker to wsgid; TypeData, TypeShmData and
+// TypeShmFree travel both ways (body bytes one way, shared-memory slots
+// of the other side given back).
 const (
 	TypeRequest  Type = 0x01 // u32 template | u32 envLen | environ block | body bytes
 	TypeData     Type = 0x02 // body bytes (request body to worker, response body to wsgid)
@@ -41,7 +43,7 @@ const (
 	TypeDump     Type = 0x06 // stream 0: log the stack of every thread
 	TypePing     Type = 0x07 // stream 0: answer with TypePong (deadlock-timeout probe)
 	TypeTemplate Type = 0x08 // stream field = template id; payload = environ block later requests start from
-	TypeShmFree  Type = 0x09 // stream 0: u32 offset of a shared-memory slot wsgid is done with
+	TypeShmFree  Type = 0x09 // stream 0: u32 offset of the other side's shared-memory slot, done with
 
 	TypeReady   Type = 0x10 // stream 0: environ-style block "pid\0N\0python\0X.Y.Z\0"
 	TypeHeaders Type = 0x11 // u32 hdrLen | "status\0name\0value\0..." | body bytes
@@ -51,7 +53,7 @@ const (
 	TypeError   Type = 0x15 // u16 status | UTF-8 reason: the application failed on this stream
 	TypePong    Type = 0x16 // stream 0: the answer to TypePing
 	TypeRestart Type = 0x17 // the script changed before the application saw the request: restart and replay it
-	TypeShmData Type = 0x18 // u32 offset | u32 length: body bytes in a shared-memory slot (see internal/shm)
+	TypeShmData Type = 0x18 // u32 offset | u32 length: body bytes in one of the sender's shared-memory slots (see internal/shm)
 )
 
 // Flags modify a frame.
@@ -250,8 +252,8 @@ func ParseShmData(payload []byte) (offset, length uint32, err error) {
 	return binary.LittleEndian.Uint32(payload), binary.LittleEndian.Uint32(payload[4:]), nil
 }
 
-// AppendShmData appends a TypeShmData frame (the worker's side; Go's
-// tests and the stand-in worker use it).
+// AppendShmData appends a TypeShmData frame naming length bytes at
+// offset of the shared region.
 func AppendShmData(dst []byte, f Flags, stream, offset, length uint32) []byte {
 	dst = AppendHeader(dst, TypeShmData, f, stream, 8)
 	dst = binary.LittleEndian.AppendUint32(dst, offset)

@@ -8,7 +8,7 @@ import (
 
 func newRegion(t *testing.T, slots int) *Region {
 	t.Helper()
-	r, f, err := New(slots)
+	r, f, err := New(slots, 2)
 	if errors.Is(err, ErrUnsupported) {
 		t.Skip(err)
 	}
@@ -22,7 +22,7 @@ func newRegion(t *testing.T, slots int) *Region {
 func TestSlice(t *testing.T) {
 	r := newRegion(t, 4)
 	defer r.Close()
-	if r.Size() != 4*SlotSize {
+	if r.Size() != 6*SlotSize || r.WorkerSlots() != 4 {
 		t.Fatalf("size %d", r.Size())
 	}
 	for _, c := range []struct {
@@ -59,7 +59,7 @@ func TestSlice(t *testing.T) {
 // TestSharedWithFile: bytes written through the memfd are what the
 // mapping shows, as a worker's writes are.
 func TestSharedWithFile(t *testing.T) {
-	r, f, err := New(1)
+	r, f, err := New(1, 0)
 	if errors.Is(err, ErrUnsupported) {
 		t.Skip(err)
 	}
@@ -98,7 +98,53 @@ func TestCloseWaitsForSlices(t *testing.T) {
 }
 
 func TestNewRejectsNoSlots(t *testing.T) {
-	if _, _, err := New(0); err == nil {
-		t.Fatal("New(0) succeeded")
+	if _, _, err := New(0, 0); err == nil {
+		t.Fatal("New(0, 0) succeeded")
+	}
+}
+
+// TestOwnSlots walks wsgid's slots through take, lend, give and return,
+// and checks that a give the state does not allow changes nothing.
+func TestOwnSlots(t *testing.T) {
+	r := newRegion(t, 1) // worker slot 0; wsgid's at SlotSize and 2*SlotSize
+	a, p, ok := r.Take()
+	if !ok || a != SlotSize || len(p) != SlotSize {
+		t.Fatalf("Take = %d, %d bytes, %v", a, len(p), ok)
+	}
+	b, _, _ := r.Take()
+	if _, _, ok := r.Take(); ok {
+		t.Fatal("a third slot out of two")
+	}
+	if r.Give(a) {
+		t.Fatal("gave back a slot taken but not lent")
+	}
+	r.Lend(a)
+	for _, off := range []uint32{0, a + 1, 3 * SlotSize, 1 << 31} {
+		if r.Give(off) {
+			t.Errorf("Give(%d) accepted", off)
+		}
+	}
+	if !r.Give(a) || r.Give(a) {
+		t.Fatal("a lent slot must be given back exactly once")
+	}
+	r.Return(b)
+	if got := r.refs.Load(); got != 1 {
+		t.Fatalf("refs = %d with every slot free", got)
+	}
+	// Closing with a slot lent (the worker died with it) frees it; one
+	// still being filled keeps the region mapped until it is returned.
+	c, _, _ := r.Take()
+	d, _, _ := r.Take()
+	r.Lend(c)
+	r.Close()
+	if r.b == nil {
+		t.Fatal("unmapped while a slot is being filled")
+	}
+	r.Lend(d) // too late: the worker is gone, so it is just freed
+	if r.b != nil {
+		t.Fatal("still mapped after the last slot came back")
+	}
+	if _, _, ok := r.Take(); ok {
+		t.Fatal("Take after Close")
 	}
 }

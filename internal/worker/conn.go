@@ -352,6 +352,15 @@ func (c *conn) handle(f protocol.Frame) error {
 		case protocol.TypePong:
 			c.pingSent.Store(0)
 			return nil
+		case protocol.TypeShmFree:
+			off, err := protocol.Uint32(f.Payload)
+			if err != nil {
+				return err
+			}
+			if c.shm == nil || !c.shm.Give(off) {
+				return protocolError("shared-memory slot %d given back but not lent", off)
+			}
+			return nil
 		}
 		return protocolError("frame type %#x on stream 0", f.Type)
 	}
@@ -773,6 +782,35 @@ func (s *Stream) SendData(p []byte, end bool) error {
 		return c.writeLargeLocked(protocol.AppendHeader(hdr[:0], protocol.TypeData, fl, s.id, len(p)), p)
 	}
 	c.out = protocol.AppendFrame(c.out, protocol.TypeData, fl, s.id, p)
+	return c.writeLocked()
+}
+
+// BodySlot lends the caller a slot of the process's shared region to
+// read a piece of request body into (docs/protocol.md, "Shared memory");
+// ok is false when there is no region or no free slot. The slot then
+// goes to SendSlot or back with ReturnSlot.
+func (s *Stream) BodySlot() (off uint32, p []byte, ok bool) {
+	if s.c.shm == nil {
+		return 0, nil, false
+	}
+	return s.c.shm.Take()
+}
+
+// ReturnSlot puts back a slot from BodySlot that was not sent.
+func (s *Stream) ReturnSlot(off uint32) { s.c.shm.Return(off) }
+
+// SendSlot sends the first n bytes of the slot at off (from BodySlot) as
+// request body, as SendData does; the worker copies them out and gives
+// the slot back.
+func (s *Stream) SendSlot(off uint32, n int, end bool) error {
+	var fl protocol.Flags
+	if end {
+		fl = protocol.FlagEnd
+	}
+	c := s.c
+	c.wmu.Lock()
+	c.shm.Lend(off) // before the frame can reach the worker
+	c.out = protocol.AppendShmData(c.out, fl, s.id, off, uint32(n))
 	return c.writeLocked()
 }
 

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -135,6 +137,8 @@ func TestSharedMemoryOutlivesProcess(t *testing.T) {
 		}
 	}
 	ev.Release()
+	// The rest: the pieces the process sent before it died, then the
+	// end, or the failure.
 	for {
 		ev, err := s.Next(ctx)
 		if err != nil {
@@ -144,5 +148,84 @@ func TestSharedMemoryOutlivesProcess(t *testing.T) {
 			break
 		}
 		ev.Release()
+		if ev.End {
+			break
+		}
+	}
+}
+
+// sendBody answers the worker's READs with body, a slot of the shared
+// region per piece while one is free, as the gateway does.
+func sendBody(ctx context.Context, s *Stream, body []byte) (string, error) {
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			return "", err
+		}
+		if ev.Type != protocol.TypeRead {
+			data := string(ev.Data)
+			ev.Release()
+			return data, nil
+		}
+		for want := int(ev.N); want > 0 && len(body) > 0; {
+			n := min(want, len(body), shm.SlotSize)
+			if off, p, ok := s.BodySlot(); ok {
+				copy(p, body[:n])
+				err = s.SendSlot(off, n, n == len(body))
+			} else {
+				err = s.SendData(body[:n], n == len(body))
+			}
+			if err != nil {
+				return "", err
+			}
+			body, want = body[n:], want-n
+		}
+	}
+}
+
+// TestSharedMemoryRequestBodies sends request bodies through wsgid's
+// slots on several streams at once, more than the slots can carry, and
+// checks what the worker received by its hash.
+func TestSharedMemoryRequestBodies(t *testing.T) {
+	g, logs := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 8 })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, n := range []int{1, shm.SlotSize - 1, 3*shm.SlotSize + 7, 5 << 20, 9 << 20} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := make([]byte, n)
+			for j := range body {
+				body[j] = byte(j*31 + j>>9 + i)
+			}
+			s, err := g.Open(ctx, "test")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			send(s, "/sum", "", nil, false)
+			got, err := sendBody(ctx, s, body)
+			sum := sha256.Sum256(body)
+			if want := strconv.Itoa(n) + ":" + hex.EncodeToString(sum[:]); err != nil || got != want {
+				t.Errorf("%d bytes: worker saw %q, %v; want %q", n, got, err, want)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := g.Stats(); st.Restarts != 0 {
+		t.Errorf("the worker restarted:\n%s", logs)
+	}
+}
+
+// TestSharedMemoryBadFree: giving back a slot that is not wsgid's, or
+// not lent, is a protocol error.
+func TestSharedMemoryBadFree(t *testing.T) {
+	own := shm.DefaultSlots * shm.SlotSize // wsgid's first slot
+	for _, q := range []int{0, own, own + 1, 2 * own} {
+		t.Run(strconv.Itoa(q), func(t *testing.T) {
+			expectProtocolError(t, "/shm-free-bad", strconv.Itoa(q), "given back but not lent")
+		})
 	}
 }

@@ -361,12 +361,12 @@ func (g *Group) startProc(p *proc) (*run, error) {
 	cmd.ExtraFiles = []*os.File{childF} // fd 3
 	// The region for large bodies, fd 4; without one (no memfd here)
 	// bodies go over the socket.
-	region, shmF, err := shm.New(shm.DefaultSlots)
+	region, shmF, err := shm.New(shm.DefaultSlots, shm.DefaultSlots)
 	if err == nil {
 		defer shmF.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, shmF)
 		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)],
-			fmt.Sprintf("WSGID_SHM=4,%d,%d", region.Size(), shm.SlotSize))
+			fmt.Sprintf("WSGID_SHM=4,%d,%d,%d", region.Size(), shm.SlotSize, region.WorkerSlots()))
 	} else if !errors.Is(err, shm.ErrUnsupported) {
 		g.log.Log(errorlog.Debug, "wsgi", "", "wsgid: process '%s' runs without shared memory: %v", g.cfg.Name, err)
 	}

@@ -509,11 +509,19 @@ func (rs *relay) feed(n uint32) bool {
 	// per read from the client, without waiting for another READ: the
 	// worker asks for up to 1 MiB at a time, so an upload costs one
 	// round trip per MiB instead of one per read.
+	// A large piece is read into a slot of the worker's shared region
+	// when one is free, so that it crosses without another copy.
 	want := max(int(n), 1)
 	bp := getBody(min(want, maxRead))
 	defer putBody(bp)
 	for want > 0 && !rs.bodyDone {
 		buf := (*bp)[:min(want, maxRead)]
+		slot, slotBuf, inSlot := uint32(0), []byte(nil), false
+		if want >= shmMinBody {
+			if slot, slotBuf, inSlot = rs.st.BodySlot(); inSlot {
+				buf = slotBuf[:min(want, len(slotBuf))]
+			}
+		}
 		var m int
 		var err error
 		for m == 0 && err == nil {
@@ -522,24 +530,43 @@ func (rs *relay) feed(n uint32) bool {
 		}
 		rs.bodyRead += int64(m)
 		want -= m
+		status := 0
 		if lim := rs.t.LimitRequestBody; lim > 0 && rs.bodyRead > lim {
 			rs.logf(errorlog.Error, "Request body larger than the configured limit of %d.", lim)
-			return rs.abort(http.StatusRequestEntityTooLarge)
-		}
-		if err != nil && err != io.EOF {
+			status = http.StatusRequestEntityTooLarge
+		} else if err != nil && err != io.EOF {
 			rs.logf(errorlog.Info, "Request data read error: %v", err)
-			return rs.abort(readErrorStatus(err))
+			status = readErrorStatus(err)
+		}
+		if status != 0 {
+			if inSlot {
+				rs.st.ReturnSlot(slot)
+			}
+			return rs.abort(status)
 		}
 		if err == io.EOF {
 			rs.bodyDone = true
 			rs.liftBodyRead()
 		}
-		if rs.st.SendData(buf[:m], rs.bodyDone) != nil {
+		if inSlot && m == 0 {
+			rs.st.ReturnSlot(slot)
+			inSlot = false
+		}
+		if inSlot {
+			err = rs.st.SendSlot(slot, m, rs.bodyDone)
+		} else {
+			err = rs.st.SendData(buf[:m], rs.bodyDone)
+		}
+		if err != nil {
 			return true // the worker is gone; its stream reports it
 		}
 	}
 	return true
 }
+
+// shmMinBody is the request body still wanted from which a read goes
+// into a shared-memory slot (as the worker's SHM_MIN for responses).
+const shmMinBody = 64 << 10
 
 // readErrorStatus is the answer to a failed body read: 408 when the
 // client stalled past Timeout (as mod_wsgi's daemon mode answers), 413

@@ -16,7 +16,9 @@
 package fakeworker
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"net"
 	"os"
 	"strconv"
@@ -41,9 +43,10 @@ type fakeWorker struct {
 
 	// The shared region (WSGID_SHM), and its free slots' offsets, which
 	// TypeShmFree frames refill.
-	shm     []byte
-	shmSlot int
-	shmFree chan uint32
+	shm       []byte
+	shmSlot   int
+	shmFree   chan uint32
+	shmTheirs int // wsgid's slots start here
 
 	mu      sync.Mutex
 	streams map[uint32]*fakeStream
@@ -82,17 +85,18 @@ func run() {
 		os.Exit(90)
 	}
 	w := &fakeWorker{c: fc.(*net.UnixConn), streams: map[uint32]*fakeStream{}}
-	if spec := strings.Split(os.Getenv("WSGID_SHM"), ","); len(spec) == 3 {
+	if spec := strings.Split(os.Getenv("WSGID_SHM"), ","); len(spec) == 4 {
 		fd, _ := strconv.Atoi(spec[0])
 		size, _ := strconv.Atoi(spec[1])
 		w.shmSlot, _ = strconv.Atoi(spec[2])
+		ours, _ := strconv.Atoi(spec[3])
 		b, err := syscall.Mmap(fd, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 		if err != nil {
 			os.Exit(91)
 		}
-		w.shm = b
-		w.shmFree = make(chan uint32, size/w.shmSlot)
-		for off := 0; off < size; off += w.shmSlot {
+		w.shm, w.shmTheirs = b, ours*w.shmSlot
+		w.shmFree = make(chan uint32, ours)
+		for off := 0; off < w.shmTheirs; off += w.shmSlot {
 			w.shmFree <- uint32(off)
 		}
 	}
@@ -142,6 +146,17 @@ func run() {
 			w.mu.Unlock()
 			w.wg.Add(1)
 			go w.serve(fr.Stream, st, env, append([]byte(nil), body...), fr.Flags&protocol.FlagEnd != 0)
+		case protocol.TypeShmData:
+			// Request body in one of wsgid's slots: copied out, the
+			// slot given back, then handled as DATA.
+			off, n, err := protocol.ParseShmData(fr.Payload)
+			if err != nil || int(off) < w.shmTheirs || int(off)+int(n) > len(w.shm) {
+				os.Exit(94) // wsgid named a slot that is not its own
+			}
+			fr.Payload = append([]byte(nil), w.shm[off:off+n]...)
+			fr.Type = protocol.TypeData
+			w.send(protocol.AppendUint32Frame(nil, protocol.TypeShmFree, 0, off), nil)
+			fallthrough
 		case protocol.TypeData, protocol.TypeWindow, protocol.TypeCancel:
 			w.mu.Lock()
 			st := w.streams[fr.Stream]
@@ -159,6 +174,18 @@ func run() {
 				st.once.Do(func() { close(st.cancel) })
 			}
 		}
+	}
+}
+
+// nextData returns the next piece of request body; false means the
+// stream was cancelled (and has been ended).
+func (w *fakeWorker) nextData(id uint32, st *fakeStream) (fakeData, bool) {
+	select {
+	case d := <-st.data:
+		return d, true
+	case <-st.cancel:
+		w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+		return fakeData{}, false
 	}
 }
 
@@ -249,11 +276,8 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 		if !end {
 			for {
 				w.send(protocol.AppendUint32Frame(nil, protocol.TypeRead, id, 65536), nil)
-				var d fakeData
-				select {
-				case d = <-st.data:
-				case <-st.cancel:
-					w.send(protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil), nil)
+				d, ok := w.nextData(id, st)
+				if !ok {
 					return
 				}
 				body = append(body, d.b...)
@@ -319,6 +343,27 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 			}
 			w.send(protocol.AppendShmData(nil, fl, id, off, uint32(m)), nil)
 		}
+	case "/sum":
+		// The length and SHA-256 of the request body, read as /echo.
+		for !end {
+			w.send(protocol.AppendUint32Frame(nil, protocol.TypeRead, id, 1<<20), nil)
+			for got := 0; got < 1<<20 && !end; {
+				d, ok := w.nextData(id, st)
+				if !ok {
+					return
+				}
+				body = append(body, d.b...)
+				got += len(d.b)
+				end = d.end
+			}
+		}
+		sum := sha256.Sum256(body)
+		reply(strconv.Itoa(len(body)) + ":" + hex.EncodeToString(sum[:]))
+	case "/shm-free-bad":
+		// Gives back a slot of wsgid's (?offset) it was never lent.
+		off, _ := strconv.ParseUint(q, 10, 32)
+		w.send(protocol.AppendUint32Frame(nil, protocol.TypeShmFree, 0, uint32(off)), nil)
+		reply("freed")
 	case "/shm-bad":
 		// A frame naming bytes outside the region's slots (?offset,length).
 		off, n, _ := strings.Cut(q, ",")

@@ -228,11 +228,11 @@ class WorkerProcess(unittest.TestCase):
         self.hold_slots = False
         if self.shm_slots:
             import mmap
-            size = self.shm_slots * SLOT
+            size = (self.shm_slots + 2) * SLOT  # and two slots of "wsgid's"
             fd = os.memfd_create('test-shm')
             os.ftruncate(fd, size)
             self.shm = mmap.mmap(fd, size)
-            env['WSGID_SHM'] = '%d,%d,%d' % (fd, size, SLOT)
+            env['WSGID_SHM'] = '%d,%d,%d,%d' % (fd, size, SLOT, self.shm_slots)
             fds.append(fd)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'wsgid_worker.py')],
                                      pass_fds=fds, env=env)
@@ -491,6 +491,41 @@ class WorkerProcessShm(WorkerProcess):
         self.hold_slots = False
         body, kinds, _ = self.frames(4, str(SLOT))
         self.assertEqual(kinds, ['H0', 'S%d' % SLOT])
+
+    def test_request_body_in_slots(self):
+        """Body pieces in wsgid's slots reach wsgi.input, and each slot
+        comes back (SHM_FREE) as soon as its bytes are copied out."""
+        own = [4 * SLOT, 5 * SLOT]
+        self.shm[own[0]:own[0] + SLOT] = b'a' * SLOT
+        self.shm[own[1]:own[1] + 1000] = b'b' * 1000
+        self.sock.sendall(request_frame(7, self.env('/input'), b'xyz', end=False))
+        t, f, s, payload = self.next_frame()
+        self.assertEqual((t, s), (w.T_READ, 7))
+        self.sock.sendall(w.frame(w.T_SHM_DATA, 0, 7, struct.pack('<II', own[0], SLOT)) +
+                          w.frame(w.T_SHM_DATA, w.F_END, 7, struct.pack('<II', own[1], 1000)))
+        freed, status, body = [], None, b''
+        while status is None:
+            t, f, s, payload = self.next_frame()
+            if t == w.T_SHM_FREE:
+                freed.append(struct.unpack('<I', payload)[0])
+            elif t == w.T_HEADERS:
+                n = struct.unpack_from('<I', payload)[0]
+                status, body = payload[4:4 + n].split(b'\0')[0], payload[4 + n:]
+        self.assertEqual(body, b'%d' % (3 + SLOT + 1000))
+        self.assertEqual(sorted(freed), own)
+
+    def test_bad_request_slot_is_ignored(self):
+        """A frame naming one of the worker's own slots, or past the
+        region, is wsgid's bug: logged, not read."""
+        self.sock.sendall(request_frame(8, self.env('/input'), b'xyz', end=False))
+        t, f, s, payload = self.next_frame()
+        self.assertEqual(t, w.T_READ)
+        self.sock.sendall(w.frame(w.T_SHM_DATA, 0, 8, struct.pack('<II', 0, 10)) +
+                          w.frame(w.T_SHM_DATA, 0, 8, struct.pack('<II', 6 * SLOT, 10)) +
+                          w.frame(w.T_DATA, w.F_END, 8, b'!'))
+        status, body, logs = self.response(8)
+        self.assertEqual(body, b'4')
+        self.assertEqual(sum('bad shared-memory frame' in l for l in logs), 2, logs)
 
     def test_region_not_inherited(self):
         env = self.env('/inherited')

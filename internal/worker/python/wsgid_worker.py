@@ -42,11 +42,13 @@ T_REQUEST, T_DATA, T_CANCEL, T_WINDOW, T_SHUTDOWN, T_DUMP, T_PING, T_TEMPLATE = 
 T_READY, T_HEADERS, T_READ, T_FILE, T_LOG, T_ERROR, T_PONG, T_RESTART = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17
 T_SHM_FREE, T_SHM_DATA = 0x09, 0x18
 SHM_DATA = struct.Struct('<IBBxxIII')        # a TypeShmData frame: header, slot offset, length
+SHM_PIECE = struct.Struct('<II')             # a TypeShmData payload: slot offset, length
 F_END = 0x01
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 1 << 20
 GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
 SHM_MIN = 64 << 10      # body pieces this large go through the shared region
+SHM_FREE_FRAME = HEADER.pack(4, T_SHM_FREE, 0, 0)  # then the slot's u32 offset
 IOV_MAX = 1024
 
 _COND_LOCK = threading.Lock()
@@ -212,21 +214,28 @@ class Worker(object):
         # side. wsgid hands a slot back (T_SHM_FREE) once it has written
         # it to the client. list.pop and list.append are atomic, so the
         # free list needs no lock. No free slot: the socket, as before.
+        # Slots from shm_theirs on are wsgid's, for request bodies: their
+        # bytes are copied out as they arrive and the slot given back.
         self.shm = None
         self.shm_slot = 0
         self.shm_free = []
+        self.shm_theirs = 0
+        self.shm_returns = False   # SHM_FREE frames queued by read_once
         self.threads = [threading.Thread(target=self.handler_loop, name='wsgid-handler-%d' % i, daemon=True)
                         for i in range(threads)]
 
     def attach_shm(self, spec):
-        """Map the region wsgid passed: spec is WSGID_SHM, "fd,size,slot"."""
-        fd, size, slot = (int(x) for x in spec.split(','))
+        """Map the region wsgid passed: spec is WSGID_SHM,
+        "fd,size,slot,ours": the first ours slots are this process's to
+        fill, the rest wsgid's."""
+        fd, size, slot, ours = (int(x) for x in spec.split(','))
         try:
             self.shm = mmap.mmap(fd, size)
         finally:
             os.close(fd)  # the mapping keeps it; the application must not inherit it
         self.shm_slot = slot
-        self.shm_free = list(range(size - slot, -1, -slot))  # popped from the end: offset 0 first
+        self.shm_theirs = ours * slot
+        self.shm_free = list(range(self.shm_theirs - slot, -1, -slot))  # popped from the end: offset 0 first
 
     # -- output -----------------------------------------------------------
 
@@ -423,6 +432,11 @@ class Worker(object):
         self.inline_ok = self.inline_allowed()
         for t, f, stream, payload in frames:
             self.dispatch(t, f, stream, payload)
+        if self.shm_returns:
+            # wsgid's slots go back at once: it reads the next pieces
+            # of the body into them while the application works.
+            self.shm_returns = False
+            self.flush()
         return True
 
     # -- inline execution --------------------------------------------------
@@ -576,6 +590,18 @@ class Worker(object):
             # deadlock-timeout probe: answering needs the GIL.
             self.queue_out(frame(T_PONG, 0, 0, b''), True)
             return
+        if t == T_SHM_DATA:
+            # Request body in one of wsgid's slots: copy it out (slicing
+            # an mmap makes bytes) and give the slot back.
+            off, n = SHM_PIECE.unpack(payload) if len(payload) == 8 else (-1, 0)
+            if (self.shm is None or off < self.shm_theirs or off % self.shm_slot or off + n > len(self.shm)
+                    or n > self.shm_slot):
+                self.log(L_ERROR, 'wsgid (pid=%d): protocol error from server: bad shared-memory frame' % self.pid)
+                return
+            payload = self.shm[off:off + n]
+            self.queue_out(SHM_FREE_FRAME + U32.pack(off), False)
+            self.shm_returns = True
+            t = T_DATA
         with self.streams_lock:
             req = self.streams.get(stream)
         if req is None:
