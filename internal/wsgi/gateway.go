@@ -509,8 +509,9 @@ func (rs *relay) feed(n uint32) bool {
 	// per read from the client, without waiting for another READ: the
 	// worker asks for up to 1 MiB at a time, so an upload costs one
 	// round trip per MiB instead of one per read.
-	// A large piece is read into a slot of the worker's shared region
-	// when one is free, so that it crosses without another copy.
+	// A large piece is read into one of wsgid's slots of the process's
+	// shared region when one is free, so that it crosses without
+	// another copy.
 	want := max(int(n), 1)
 	bp := getBody(min(want, maxRead))
 	defer putBody(bp)
