@@ -320,6 +320,25 @@ class WorkerProcess(unittest.TestCase):
     def test_slow_request_does_not_hold_up_others(self):
         """A slow request run inline loses the reader role: the fast one
         sent with it in the same batch is answered first."""
+        self.slow_then_fast()
+
+    def test_slow_request_after_idle(self):
+        """The same once the watch has gone to sleep (idle longer than
+        WATCH_IDLE): starting the request must wake it."""
+        import time
+        time.sleep(w.Worker.WATCH_IDLE * 4)
+        self.slow_then_fast()
+
+    def test_slow_request_while_busy(self):
+        """The same while requests keep coming (the watch polls)."""
+        import time
+        for i in range(10):
+            self.sock.sendall(request_frame(20 + i, self.env('/busy')))
+            self.response(20 + i)
+            time.sleep(w.Worker.WATCH_IDLE / 10)
+        self.slow_then_fast()
+
+    def slow_then_fast(self):
         import time
         t0 = time.monotonic()
         self.sock.sendall(request_frame(1, self.env('/slow')) + request_frame(2, self.env('/fast')))
