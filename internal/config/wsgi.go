@@ -355,15 +355,15 @@ func atoi(s string) int {
 		neg = s[i] == '-'
 		i++
 	}
-	n := 0
+	var n int64 // int64 so that the bound below compiles where int has 32 bits
 	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
+		n = n*10 + int64(s[i]-'0')
 		if n > 1<<31 {
 			break
 		}
 	}
 	if neg {
-		return -n
+		n = -n
 	}
-	return n
+	return int(n)
 }
