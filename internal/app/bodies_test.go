@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,11 +25,8 @@ import (
 func TestLargeBodies(t *testing.T) {
 	requirePython(t)
 	dir := copyTree(t, "testdata/quick")
-	addr := freePort(t)
-	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(binary, "serve", "--host", host, "--port", port, "--processes", "2", "--threads", "3",
-		filepath.Join(dir, "bodies.py"))
-	in := startCmd(t, cmd, addr)
+	in := startServe(t, dir, "--processes", "2", "--threads", "3", filepath.Join(dir, "bodies.py"))
+	addr := in.addr
 
 	sizes := []int{64<<10 - 1, 64 << 10, 256<<10 + 1, 1 << 20, 3<<20 + 12345}
 	hows := []string{"one", "list", "gen", "write"}

@@ -75,12 +75,8 @@ func TestQuickMode(t *testing.T) {
 	requirePython(t)
 	dir := copyTree(t, "testdata/quick")
 	for _, app := range []string{filepath.Join(dir, "hello.py"), "hello:application"} {
-		addr := freePort(t)
-		host, port, _ := strings.Cut(addr, ":")
-		cmd := exec.Command(binary, "serve", "--host", host, "--port", port, "--processes", "1", "--threads", "2",
+		in := startServe(t, dir, "--processes", "1", "--threads", "2",
 			"--url-alias", "/static", filepath.Join(dir, "static"), app)
-		cmd.Dir = dir
-		in := startCmd(t, cmd, addr)
 		resp, body := in.get("/some/path?q=1")
 		if resp.StatusCode != 200 || body != "hello |/some/path" {
 			t.Errorf("%s: %d %q\n%s", app, resp.StatusCode, body, in.stderr.String())

@@ -102,6 +102,17 @@ func startWsgid(t *testing.T, args ...string) *instance {
 }
 
 // startCmd starts cmd and waits until addr answers.
+// startServe runs "wsgid serve" (quick mode) in dir on a free port with
+// the given arguments, and returns once it answers.
+func startServe(t *testing.T, dir string, args ...string) *instance {
+	t.Helper()
+	addr := freePort(t)
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(binary, append([]string{"serve", "--host", host, "--port", port}, args...)...)
+	cmd.Dir = dir
+	return startCmd(t, cmd, addr)
+}
+
 func startCmd(t *testing.T, cmd *exec.Cmd, addr string) *instance {
 	t.Helper()
 	in, err := tryStart(t, cmd, addr)

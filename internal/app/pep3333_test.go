@@ -3,7 +3,6 @@ package app
 import (
 	"bufio"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,10 +14,8 @@ import (
 func TestPEP3333(t *testing.T) {
 	requirePython(t)
 	dir := copyTree(t, "testdata/quick")
-	addr := freePort(t)
-	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(binary, "serve", "--host", host, "--port", port, "--processes", "1", "--threads", "2", filepath.Join(dir, "pep3333.py"))
-	in := startCmd(t, cmd, addr)
+	in := startServe(t, dir, "--processes", "1", "--threads", "2", filepath.Join(dir, "pep3333.py"))
+	addr := in.addr
 
 	body := "line one\nline two\nthree\n"
 	for _, tt := range []struct {

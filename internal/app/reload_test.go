@@ -2,9 +2,7 @@ package app
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -29,11 +27,7 @@ func (in *instance) waitBody(path, want string, d time.Duration) string {
 func TestQuickReload(t *testing.T) {
 	requirePython(t)
 	dir := copyTree(t, "testdata/reload")
-	addr := freePort(t)
-	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(binary, "serve", "--host", host, "--port", port, "--processes", "1", "--reload", filepath.Join(dir, "app.py"))
-	cmd.Dir = dir
-	in := startCmd(t, cmd, addr)
+	in := startServe(t, dir, "--processes", "1", "--reload", filepath.Join(dir, "app.py"))
 	if _, body := in.get("/"); body != "before" {
 		t.Fatalf("first response %q\n%s", body, in.stderr.String())
 	}
