@@ -91,6 +91,13 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 			// that failed left its deadline, already past.)
 			rs.armBodyRead()
 		}
+		if rs.st != nil {
+			// Closed already unless something panicked on the way (the
+			// HTTP server recovers the panic): without this the stream
+			// would hold its process's room, and the worker its
+			// thread, for good.
+			rs.st.Close()
+		}
 	}()
 	var inline []byte
 	end := true
@@ -515,10 +522,18 @@ func (rs *relay) feed(n uint32) bool {
 	want := max(int(n), 1)
 	bp := getBody(min(want, maxRead))
 	defer putBody(bp)
+	slot, inSlot := uint32(0), false
+	defer func() {
+		if inSlot {
+			// Only a panic in the body's Read leaves a slot taken:
+			// give it back, or the region would lose it for good.
+			rs.st.ReturnSlot(slot)
+		}
+	}()
 	for want > 0 && !rs.bodyDone {
 		buf := (*bp)[:min(want, maxRead)]
-		slot, slotBuf, inSlot := uint32(0), []byte(nil), false
 		if want >= shmMinBody {
+			var slotBuf []byte
 			if slot, slotBuf, inSlot = rs.st.BodySlot(); inSlot {
 				buf = slotBuf[:min(want, len(slotBuf))]
 			}
@@ -542,6 +557,7 @@ func (rs *relay) feed(n uint32) bool {
 		if status != 0 {
 			if inSlot {
 				rs.st.ReturnSlot(slot)
+				inSlot = false
 			}
 			return rs.abort(status)
 		}
@@ -554,6 +570,7 @@ func (rs *relay) feed(n uint32) bool {
 			inSlot = false
 		}
 		if inSlot {
+			inSlot = false
 			err = rs.st.SendSlot(slot, m, rs.bodyDone)
 		} else {
 			err = rs.st.SendData(buf[:m], rs.bodyDone)

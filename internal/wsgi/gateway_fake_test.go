@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"wsgid/internal/errorlog"
+	"wsgid/internal/shm"
 	"wsgid/internal/worker"
 	"wsgid/internal/worker/fakeworker"
 )
@@ -419,4 +421,46 @@ func TestFakeSharedMemorySlowWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// panicBody is a request body whose Read panics: a faulty reader stands
+// in for any panic between taking a shared-memory slot and sending it.
+type panicBody struct{}
+
+func (panicBody) Read([]byte) (int, error) { panic("body read failed") }
+func (panicBody) Close() error             { return nil }
+
+// TestFakeSharedMemoryBodyPanic: a panic while a request body is read
+// into one of wsgid's slots gives the slot and the stream back, so later
+// uploads still cross in slots (with the slots kept, 16 such panics would
+// take all of them and every upload after would go over the socket) and
+// the process keeps its room (with the streams kept, the 17th request
+// would wait in the queue and get a 503).
+func TestFakeSharedMemoryBodyPanic(t *testing.T) {
+	h := startFake(t, func(c *worker.GroupConfig) {
+		c.Processes, c.MaxDepth, c.QueueTimeout = 1, shm.DefaultSlots, time.Second
+	})
+	handler := h.srv.Config.Handler
+	for i := range 2 * shm.DefaultSlots {
+		r := httptest.NewRequest("POST", "/sum", panicBody{})
+		r.ContentLength = 1 << 20
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("request %d: the body's panic did not reach the handler's caller", i)
+				}
+			}()
+			handler.ServeHTTP(httptest.NewRecorder(), r)
+		}()
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	resp, got := h.get(t, "POST", "/sum?pieces", bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	prefix := strconv.Itoa(len(body)) + ":" + hex.EncodeToString(sum[:]) + ":"
+	if resp.StatusCode != 200 || !strings.HasPrefix(got, prefix) {
+		t.Fatalf("%d %q, want %q…", resp.StatusCode, got, prefix)
+	}
+	if n, _ := strconv.Atoi(strings.TrimPrefix(got, prefix)); n == 0 {
+		t.Errorf("no piece of a 1 MiB upload came in a slot: the panics kept them (%q)", got)
+	}
 }

@@ -56,6 +56,7 @@ type fakeWorker struct {
 type fakeData struct {
 	b   []byte
 	end bool
+	shm bool // it came in a shared-memory slot
 }
 
 type fakeStream struct {
@@ -148,15 +149,19 @@ func run() {
 			go w.serve(fr.Stream, st, env, append([]byte(nil), body...), fr.Flags&protocol.FlagEnd != 0)
 		case protocol.TypeShmData:
 			// Request body in one of wsgid's slots: copied out, the
-			// slot given back, then handled as DATA.
+			// slot given back, then handled as DATA, marked as a slot's.
 			off, n, err := protocol.ParseShmData(fr.Payload)
 			if err != nil || int(off) < w.shmTheirs || int(off)+int(n) > len(w.shm) {
 				os.Exit(94) // wsgid named a slot that is not its own
 			}
-			fr.Payload = append([]byte(nil), w.shm[off:off+n]...)
-			fr.Type = protocol.TypeData
+			d := fakeData{append([]byte(nil), w.shm[off:off+n]...), fr.Flags&protocol.FlagEnd != 0, true}
 			w.send(protocol.AppendUint32Frame(nil, protocol.TypeShmFree, 0, off), nil)
-			fallthrough
+			w.mu.Lock()
+			st := w.streams[fr.Stream]
+			w.mu.Unlock()
+			if st != nil {
+				st.data <- d
+			}
 		case protocol.TypeData, protocol.TypeWindow, protocol.TypeCancel:
 			w.mu.Lock()
 			st := w.streams[fr.Stream]
@@ -166,7 +171,7 @@ func run() {
 			}
 			switch fr.Type {
 			case protocol.TypeData:
-				st.data <- fakeData{append([]byte{}, fr.Payload...), fr.Flags&protocol.FlagEnd != 0}
+				st.data <- fakeData{append([]byte{}, fr.Payload...), fr.Flags&protocol.FlagEnd != 0, false}
 			case protocol.TypeWindow:
 				n, _ := protocol.Uint32(fr.Payload)
 				st.window <- int(n)
@@ -358,7 +363,9 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 			w.send(protocol.AppendShmData(nil, fl, id, off, uint32(m)), nil)
 		}
 	case "/sum":
-		// The length and SHA-256 of the request body, read as /echo.
+		// The length and SHA-256 of the request body, read as /echo;
+		// with ?pieces, also how many of its pieces came in slots.
+		pieces := 0
 		for !end {
 			w.send(protocol.AppendUint32Frame(nil, protocol.TypeRead, id, 1<<20), nil)
 			for got := 0; got < 1<<20 && !end; {
@@ -369,9 +376,16 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 				body = append(body, d.b...)
 				got += len(d.b)
 				end = d.end
+				if d.shm {
+					pieces++
+				}
 			}
 		}
 		sum := sha256.Sum256(body)
+		if q == "pieces" {
+			reply(strconv.Itoa(len(body)) + ":" + hex.EncodeToString(sum[:]) + ":" + strconv.Itoa(pieces))
+			return
+		}
 		reply(strconv.Itoa(len(body)) + ":" + hex.EncodeToString(sum[:]))
 	case "/shm-free":
 		// How many of its slots the worker has: all of them once wsgid
