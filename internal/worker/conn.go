@@ -42,6 +42,11 @@ type conn struct {
 	retiring  bool      // being replaced: finishing its requests
 	isolated  int       // replayed streams in flight (see OpenIsolated)
 	idleSince time.Time // when inflight last became 0 (inactivity-timeout)
+	// done counts the streams released; doneSeen and doneAt are the
+	// count and the time dispatch last saw it change (see stalledLocked).
+	done     uint64
+	doneSeen uint64
+	doneAt   time.Time
 
 	// slots[i] is the stream using slot i; read by the reader goroutine
 	// without g.mu.
@@ -98,6 +103,7 @@ func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 	}
 	c.wdone.L = &c.wmu
 	c.idleSince = c.since
+	c.doneAt = c.since
 	c.limit, c.restartAt = g.cfg.lifetime(c.since)
 	for i := range c.free {
 		c.free[i] = uint16(n - 1 - i) // pop from the end: slot 0 first
@@ -152,6 +158,7 @@ func (c *conn) release(s *Stream) {
 	c.slots[s.slot].Store(nil)
 	c.free = append(c.free, s.slot)
 	c.inflight--
+	c.done++
 	if s.isolated {
 		c.isolated--
 	}

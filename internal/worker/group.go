@@ -83,8 +83,10 @@ type GroupConfig struct {
 	RestrictStdin, RestrictStdout bool
 	// MaxDepth bounds the requests in flight on one process's
 	// connection. Several in flight let a process batch its socket
-	// work (the largest single performance factor measured); the bound
-	// limits head-of-line blocking. Default 16.
+	// work (the largest single performance factor measured), and more
+	// than a batch keep the next batch waiting in its socket while it
+	// works. Head-of-line blocking behind slow requests is bounded by
+	// stalledLocked rather than by a small depth. Default 64.
 	MaxDepth int
 	// QueueTimeout is how long a request waits for room when every
 	// process is at MaxDepth before it fails with 503 (queue-timeout=);
@@ -184,7 +186,7 @@ func (c *GroupConfig) setDefaults() {
 		c.Threads = 15
 	}
 	if c.MaxDepth <= 0 {
-		c.MaxDepth = 16
+		c.MaxDepth = 64
 	}
 	if c.MaxDepth > 0xfffe {
 		c.MaxDepth = 0xfffe
@@ -640,8 +642,9 @@ func (g *Group) noteFailure(err error) {
 }
 
 // pickLocked returns the accepting connection with the fewest streams in
-// flight below MaxDepth, stopping at the first idle one; for an isolated
-// stream, only one without an isolated stream in flight.
+// flight below MaxDepth, stopping at the first idle one, and passing over
+// a stalled one; for an isolated stream, only one without an isolated
+// stream in flight.
 func (g *Group) pickLocked(isolated bool) *conn {
 	var best *conn
 	for _, c := range g.live {
@@ -651,11 +654,35 @@ func (g *Group) pickLocked(isolated bool) *conn {
 		if c.inflight == 0 {
 			return c
 		}
-		if c.inflight < g.cfg.MaxDepth && (best == nil || c.inflight < best.inflight) {
+		if c.inflight < g.cfg.MaxDepth && (best == nil || c.inflight < best.inflight) && !g.stalledLocked(c) {
 			best = c
 		}
 	}
 	return best
+}
+
+// stallAfter is how long a process with a request in flight for each of
+// its threads may go without finishing one before dispatch stops adding
+// to its queue. A process serving quick requests finishes a batch every
+// few milliseconds (16 Flask requests: under 2 ms here); one whose
+// threads are all held by slow requests finishes none.
+const stallAfter = 100 * time.Millisecond
+
+// stalledLocked reports whether c has at least one request in flight per
+// thread and has finished none for stallAfter. Its threads are then all
+// busy with slow requests, and a request sent to it would wait behind
+// them while another process, or wsgid's queue, could serve it sooner.
+// Requests then wait in wsgid's queue, under queue-timeout, as they
+// wait in mod_wsgi's listen backlog for a daemon thread.
+func (g *Group) stalledLocked(c *conn) bool {
+	if c.inflight < g.cfg.Threads {
+		return false
+	}
+	if c.done != c.doneSeen {
+		c.doneSeen, c.doneAt = c.done, time.Now()
+		return false
+	}
+	return time.Since(c.doneAt) > stallAfter
 }
 
 // serveWaitersLocked hands room on c to queued requests, in order, past

@@ -235,6 +235,37 @@ func TestQueueTimeout(t *testing.T) {
 	}
 }
 
+// TestStalledProcess: a process with a request in flight for each of its
+// threads takes more while it finishes requests, and none once it has
+// finished none for stallAfter; those wait in the queue (queue-timeout
+// applies) until it finishes one.
+func TestStalledProcess(t *testing.T) {
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Threads = 1; c.QueueTimeout = 100 * time.Millisecond })
+	ctx := context.Background()
+	open := func(what string) *Stream {
+		t.Helper()
+		s, err := g.Open(ctx, "")
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return s
+	}
+	open("first").Close() // one finished: the process makes progress
+	s1 := open("idle process")
+	s2 := open("busy process that finished a request since")
+	time.Sleep(stallAfter + 150*time.Millisecond)
+	if s, err := g.Open(ctx, ""); !errors.Is(err, ErrQueueTimeout) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("stalled process: got a stream (%v), want queue timeout", err)
+	}
+	s1.Close()
+	s3 := open("after a request finished")
+	s2.Close()
+	s3.Close()
+}
+
 func TestQueueHandoff(t *testing.T) {
 	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 1 })
 	ctx := context.Background()
