@@ -42,11 +42,12 @@ type conn struct {
 	retiring  bool      // being replaced: finishing its requests
 	isolated  int       // replayed streams in flight (see OpenIsolated)
 	idleSince time.Time // when inflight last became 0 (inactivity-timeout)
-	// done counts the streams released; doneSeen and doneAt are the
-	// count and the time dispatch last saw it change (see stalledLocked).
-	done     uint64
-	doneSeen uint64
-	doneAt   time.Time
+	// done counts the streams released; doneSeen is the count dispatch
+	// last saw, and progressAt when it saw it change or when the process
+	// last filled its threads (see Group.stalledLocked).
+	done       uint64
+	doneSeen   uint64
+	progressAt time.Time
 
 	// slots[i] is the stream using slot i; read by the reader goroutine
 	// without g.mu.
@@ -103,7 +104,6 @@ func newConn(g *Group, p *proc, uc *net.UnixConn, pid int) *conn {
 	}
 	c.wdone.L = &c.wmu
 	c.idleSince = c.since
-	c.doneAt = c.since
 	c.limit, c.restartAt = g.cfg.lifetime(c.since)
 	for i := range c.free {
 		c.free[i] = uint16(n - 1 - i) // pop from the end: slot 0 first
@@ -139,6 +139,11 @@ func (c *conn) reserveLocked(client string, isolated bool) *Stream {
 	s.q = s.qa[:0]
 	c.slots[slot].Store(s)
 	c.inflight++
+	if c.inflight == c.g.cfg.Threads {
+		// Its threads are all taken from now: the stall clock starts
+		// here, not at a completion seen long before.
+		c.doneSeen, c.progressAt = c.done, time.Now()
+	}
 	if isolated {
 		c.isolated++
 	}

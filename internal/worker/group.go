@@ -666,23 +666,24 @@ func (g *Group) pickLocked(isolated bool) *conn {
 // to its queue. A process serving quick requests finishes a batch every
 // few milliseconds (16 Flask requests: under 2 ms here); one whose
 // threads are all held by slow requests finishes none.
-const stallAfter = 100 * time.Millisecond
+var stallAfter = 100 * time.Millisecond // a variable for the tests
 
-// stalledLocked reports whether c has at least one request in flight per
-// thread and has finished none for stallAfter. Its threads are then all
-// busy with slow requests, and a request sent to it would wait behind
-// them while another process, or wsgid's queue, could serve it sooner.
-// Requests then wait in wsgid's queue, under queue-timeout, as they
-// wait in mod_wsgi's listen backlog for a daemon thread.
+// stalledLocked reports whether c has had at least one request in flight
+// per thread for stallAfter and has finished none in that time. Its
+// threads are then all busy with slow requests, and a request sent to it
+// would wait behind them while another process, or wsgid's queue, could
+// serve it sooner. Requests then wait in wsgid's queue, under
+// queue-timeout, as they wait in mod_wsgi's listen backlog for a daemon
+// thread.
 func (g *Group) stalledLocked(c *conn) bool {
 	if c.inflight < g.cfg.Threads {
 		return false
 	}
 	if c.done != c.doneSeen {
-		c.doneSeen, c.doneAt = c.done, time.Now()
+		c.doneSeen, c.progressAt = c.done, time.Now()
 		return false
 	}
-	return time.Since(c.doneAt) > stallAfter
+	return time.Since(c.progressAt) > stallAfter
 }
 
 // serveWaitersLocked hands room on c to queued requests, in order, past

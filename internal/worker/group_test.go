@@ -236,10 +236,13 @@ func TestQueueTimeout(t *testing.T) {
 }
 
 // TestStalledProcess: a process with a request in flight for each of its
-// threads takes more while it finishes requests, and none once it has
-// finished none for stallAfter; those wait in the queue (queue-timeout
-// applies) until it finishes one.
+// threads takes more at first, none once it has finished none for
+// stallAfter (they wait in the queue, under queue-timeout), and more again
+// as soon as it finishes one. Having been idle longer than stallAfter
+// before does not count as stalling.
 func TestStalledProcess(t *testing.T) {
+	defer func(d time.Duration) { stallAfter = d }(stallAfter)
+	stallAfter = 500 * time.Millisecond // generous: CI machines pause
 	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Threads = 1; c.QueueTimeout = 100 * time.Millisecond })
 	ctx := context.Background()
 	open := func(what string) *Stream {
@@ -250,9 +253,9 @@ func TestStalledProcess(t *testing.T) {
 		}
 		return s
 	}
-	open("first").Close() // one finished: the process makes progress
+	time.Sleep(stallAfter + 50*time.Millisecond) // idle, having finished nothing
 	s1 := open("idle process")
-	s2 := open("busy process that finished a request since")
+	s2 := open("process that has just filled its threads")
 	time.Sleep(stallAfter + 150*time.Millisecond)
 	if s, err := g.Open(ctx, ""); !errors.Is(err, ErrQueueTimeout) {
 		if s != nil {
