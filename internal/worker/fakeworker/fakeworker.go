@@ -109,6 +109,7 @@ func run() {
 	templates := map[uint32][]byte{}
 	for {
 		fr, err := r.Next()
+		fromSlot := false // a TypeData made from a TypeShmData
 		if err != nil {
 			os.Exit(0)
 		}
@@ -149,19 +150,16 @@ func run() {
 			go w.serve(fr.Stream, st, env, append([]byte(nil), body...), fr.Flags&protocol.FlagEnd != 0)
 		case protocol.TypeShmData:
 			// Request body in one of wsgid's slots: copied out, the
-			// slot given back, then handled as DATA, marked as a slot's.
+			// slot given back, then handled as DATA (marked as a slot's).
 			off, n, err := protocol.ParseShmData(fr.Payload)
 			if err != nil || int(off) < w.shmTheirs || int(off)+int(n) > len(w.shm) {
 				os.Exit(94) // wsgid named a slot that is not its own
 			}
-			d := fakeData{append([]byte(nil), w.shm[off:off+n]...), fr.Flags&protocol.FlagEnd != 0, true}
+			fr.Payload = append([]byte(nil), w.shm[off:off+n]...)
+			fr.Type = protocol.TypeData
+			fromSlot = true
 			w.send(protocol.AppendUint32Frame(nil, protocol.TypeShmFree, 0, off), nil)
-			w.mu.Lock()
-			st := w.streams[fr.Stream]
-			w.mu.Unlock()
-			if st != nil {
-				st.data <- d
-			}
+			fallthrough
 		case protocol.TypeData, protocol.TypeWindow, protocol.TypeCancel:
 			w.mu.Lock()
 			st := w.streams[fr.Stream]
@@ -171,7 +169,7 @@ func run() {
 			}
 			switch fr.Type {
 			case protocol.TypeData:
-				st.data <- fakeData{append([]byte{}, fr.Payload...), fr.Flags&protocol.FlagEnd != 0, false}
+				st.data <- fakeData{append([]byte{}, fr.Payload...), fr.Flags&protocol.FlagEnd != 0, fromSlot}
 			case protocol.TypeWindow:
 				n, _ := protocol.Uint32(fr.Payload)
 				st.window <- int(n)
