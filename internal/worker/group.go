@@ -86,7 +86,9 @@ type GroupConfig struct {
 	// work (the largest single performance factor measured), and more
 	// than a batch keep the next batch waiting in its socket while it
 	// works. Head-of-line blocking behind slow requests is bounded by
-	// stalledLocked rather than by a small depth. Default 64.
+	// stalledLocked rather than by a small depth. Default 64, or
+	// Threads+16 for more than 48 threads, so that every thread can
+	// have a request.
 	MaxDepth int
 	// QueueTimeout is how long a request waits for room when every
 	// process is at MaxDepth before it fails with 503 (queue-timeout=);
@@ -186,7 +188,8 @@ func (c *GroupConfig) setDefaults() {
 		c.Threads = 15
 	}
 	if c.MaxDepth <= 0 {
-		c.MaxDepth = 64
+		// Room for every thread, and for a batch or more beyond them.
+		c.MaxDepth = max(64, c.Threads+16)
 	}
 	if c.MaxDepth > 0xfffe {
 		c.MaxDepth = 0xfffe

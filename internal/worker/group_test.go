@@ -269,6 +269,33 @@ func TestStalledProcess(t *testing.T) {
 	s3.Close()
 }
 
+// TestDepthDefault: every thread of a process can have a request, with
+// room beyond them, whatever the thread count.
+func TestDepthDefault(t *testing.T) {
+	for _, tc := range []struct{ threads, depth, want int }{
+		{0, 0, 64}, {4, 0, 64}, {48, 0, 64}, {100, 0, 116}, {4, 8, 8},
+	} {
+		c := GroupConfig{Name: "g", Threads: tc.threads, MaxDepth: tc.depth}
+		c.setDefaults()
+		if c.MaxDepth != tc.want {
+			t.Errorf("threads %d, depth %d: MaxDepth = %d, want %d", tc.threads, tc.depth, c.MaxDepth, tc.want)
+		}
+	}
+	// 100 threads: 100 requests in flight at once, none queued.
+	g, _ := fakeGroup(t, func(c *GroupConfig) { c.Threads = 100; c.QueueTimeout = 100 * time.Millisecond })
+	var held []*Stream
+	for i := range 100 {
+		s, err := g.Open(context.Background(), "")
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		held = append(held, s)
+	}
+	for _, s := range held {
+		s.Close()
+	}
+}
+
 func TestQueueHandoff(t *testing.T) {
 	g, _ := fakeGroup(t, func(c *GroupConfig) { c.MaxDepth = 1 })
 	ctx := context.Background()
