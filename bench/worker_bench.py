@@ -5,7 +5,16 @@ environ, load the app, call it, encode the reply. No sockets. Prints
 microseconds per request.
 
     python3 bench/worker_bench.py [app.py]   (default: bench/apps/hello.py)
+
+With --floor PROCESSES SECONDS it measures instead the issue's in-process
+floor: PROCESSES processes (forked after the application is loaded, as
+wsgid's workers each hold it) call the application directly in a loop,
+with the environ the worker would build, for the same SECONDS, all at
+once. It prints one line, `floor REQUESTS requests CPU_US us/req`: what
+the same worker processes reach with no server in front of them (bench/run
+reports wsgid's throughput as a fraction of it).
 """
+import io
 import os
 import sys
 import time
@@ -14,7 +23,12 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, '..', 'internal', 'worker', 'python'))
 import wsgid_worker as w  # noqa: E402
 
-SCRIPT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(here, 'apps', 'hello.py')
+ARGS = sys.argv[1:]
+FLOOR = None
+if ARGS[:1] == ['--floor']:
+    FLOOR = (int(ARGS[1]), float(ARGS[2]))
+    ARGS = ARGS[3:]
+SCRIPT = os.path.abspath(ARGS[0]) if ARGS else os.path.join(here, 'apps', 'hello.py')
 
 # What wsgid sends for GET / from wrk to the seed app in quick mode.
 FIXED = {
@@ -77,5 +91,61 @@ def main(batch=16, rounds=32000):
     print('decode + dispatch + environ + app + encode: %.2f us per request (batch %d)' % (per, batch))
 
 
+def floor(processes, seconds):
+    """Each child calls the application in a loop over one shared window
+    and reports its call count and CPU time through a pipe."""
+    worker = NullWorker()
+    worker.dispatch(w.T_TEMPLATE, 0, 1, block(FIXED))
+    env = dict(FIXED)
+    env.update(OWN)
+    env.update({'wsgi.version': (1, 0), 'wsgi.multithread': True, 'wsgi.multiprocess': True,
+                'wsgi.run_once': False, 'wsgi.errors': sys.stderr})
+    app = worker.load(dict(env, **{'wsgi.input': io.BytesIO()}), 1)
+
+    def start_response(status, headers, exc_info=None):
+        return None
+
+    def call():
+        out = app(dict(env, **{'wsgi.input': io.BytesIO()}), start_response)
+        try:
+            for _ in out:
+                pass
+        finally:
+            close = getattr(out, 'close', None)
+            if close is not None:
+                close()
+
+    call()
+    begin = time.monotonic() + 0.2  # every child starts and stops together
+    end = begin + seconds
+    r, wr = os.pipe()
+    kids = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            while time.monotonic() < begin:
+                time.sleep(0.001)
+            n, cpu = 0, time.process_time()
+            while time.monotonic() < end:
+                for _ in range(16):
+                    call()
+                n += 16
+            os.write(wr, ('%d %f\n' % (n, time.process_time() - cpu)).encode())
+            os._exit(0)
+        kids.append(pid)
+    os.close(wr)
+    with os.fdopen(r) as f:
+        lines = f.read().split()
+    for pid in kids:
+        os.waitpid(pid, 0)
+    n = sum(int(x) for x in lines[0::2])
+    cpu = sum(float(x) for x in lines[1::2])
+    print('floor %d requests %.1f us/req' % (n, cpu * 1e6 / max(n, 1)))
+
+
 if __name__ == '__main__':
-    main()
+    if FLOOR:
+        floor(*FLOOR)
+    else:
+        main()
