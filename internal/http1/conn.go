@@ -30,11 +30,16 @@ const (
 
 // conn is one client connection on the fast path.
 type conn struct {
-	srv    *Server
-	rwc    net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer // over errWriter: records werr
-	werr   error
+	srv  *Server
+	rwc  net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer // over errWriter: records werr
+	werr error
+	// noWait is set while a response is written under FinishElsewhere:
+	// errWriter then writes only what the socket takes at once and keeps
+	// the rest in unsent, for the handler's goroutine to write.
+	noWait bool
+	unsent []byte
 	base   context.Context
 	remote string
 	state  atomic.Int32
@@ -72,11 +77,56 @@ type reqState struct {
 type errWriter struct{ c *conn }
 
 func (w errWriter) Write(p []byte) (int, error) {
-	n, err := w.c.wd.write(w.c.rwc, w.c.srv.WriteTimeout, p)
-	if err != nil && w.c.werr == nil {
-		w.c.werr = err
+	c := w.c
+	if c.noWait {
+		return c.writeNoWait(p)
+	}
+	if err := c.writeUnsent(); err != nil {
+		return 0, err
+	}
+	return c.writeNow(p)
+}
+
+func (c *conn) writeNow(p []byte) (int, error) {
+	n, err := c.wd.write(c.rwc, c.srv.WriteTimeout, p)
+	if err != nil && c.werr == nil {
+		c.werr = err
 	}
 	return n, err
+}
+
+// writeNoWait writes under FinishElsewhere: what the socket takes now,
+// the rest (and everything after it, to keep the order) into unsent.
+func (c *conn) writeNoWait(p []byte) (int, error) {
+	n := 0
+	if len(c.unsent) == 0 {
+		var err error
+		n, err = c.rwc.(tryWriter).TryWrite(p)
+		if err != nil {
+			if c.werr == nil {
+				c.werr = err
+			}
+			return n, err
+		}
+	}
+	c.unsent = append(c.unsent, p[n:]...)
+	return len(p), nil
+}
+
+// writeUnsent writes, on the handler's goroutine, what was left unsent
+// under FinishElsewhere; every other write of the connection calls it
+// first, so the bytes keep their order.
+func (c *conn) writeUnsent() error {
+	if len(c.unsent) == 0 {
+		return nil
+	}
+	_, err := c.writeNow(c.unsent)
+	if cap(c.unsent) > 64<<10 {
+		c.unsent = nil // do not keep a big reply's buffer for the connection's life
+	} else {
+		c.unsent = c.unsent[:0]
+	}
+	return err
 }
 
 // writePiece is the most written to a client under one write deadline,
@@ -293,11 +343,15 @@ func (c *conn) serveOne(raw []byte) bool {
 	if !c.runHandler(rs, req) {
 		c.endBackgroundRead()
 		cancel()
+		c.writeUnsent()
 		c.bw.Flush() // what the handler flushed before it gave up
 		c.close()
 		return false
 	}
-	rs.finish()
+	if !rs.elsewhere {
+		rs.finish()
+	}
+	c.writeUnsent()
 	gone := c.endBackgroundRead()
 	cancel()
 	if gone || !rs.reusable() || !c.srv.keepAlives() {

@@ -52,6 +52,7 @@ type response struct {
 	wantsClose       bool
 	closeAfterReply  bool
 	bodyLimitHit     bool // closing with unread request body: close gently
+	elsewhere        bool // ended by FinishElsewhere
 
 	w *bufio.Writer // the bufferBeforeChunking buffer, over cw
 }
@@ -196,7 +197,12 @@ func (rs *response) ReadFrom(src io.Reader) (int64, error) {
 	}
 	rs.w.Flush()
 	rs.flushHeader()
-	if !rs.chunking && bodyAllowedForStatus(rs.status) && rs.req.Method != http.MethodHead {
+	// (Under FinishElsewhere the bytes must not wait for the client:
+	// they are copied, and kept if the socket is full.)
+	if !rs.chunking && bodyAllowedForStatus(rs.status) && rs.req.Method != http.MethodHead && !rs.c.noWait {
+		if err := rs.c.writeUnsent(); err != nil {
+			return n, err
+		}
 		rs.c.wd.lift(rs.c.rwc)
 		n0, err := rf.ReadFrom(src)
 		n += n0
@@ -235,6 +241,45 @@ func (rs *response) flushHeader() error {
 		rs.writeHeader(nil)
 	}
 	return rs.c.bw.Flush()
+}
+
+// tryWriter is a connection that can write without waiting
+// (listener.Conn).
+type tryWriter interface {
+	TryWrite(p []byte) (int, error)
+}
+
+// FinishElsewhere lets a goroutine other than the handler's write the
+// whole response and end it, while the handler's goroutine waits for that
+// goroutine's word (through a channel or lock, which orders the two). The
+// WSGI gateway uses it to answer from the goroutine that reads a worker's
+// replies: the reply goes out at once instead of after the handler's
+// goroutine has had its turn on the Go thread.
+//
+// write writes the response; when it returns true the response is ended
+// here, as it would be when the handler returns, and it must not be used
+// again; when it returns false it is left as it is, for the handler to go
+// on with. Nothing done under FinishElsewhere waits for the client: what
+// the socket does not take at once is kept and written by the handler's
+// goroutine after the handler returns, before anything else. ran is
+// false, and write not called, when the response cannot be ended this way
+// (the request has a body, which belongs to the handler's goroutine; the
+// connection cannot write without waiting; the response is over).
+func (rs *response) FinishElsewhere(write func() bool) (ran bool) {
+	c := rs.c
+	if rs.body != nil || rs.handlerDone || c.werr != nil {
+		return false
+	}
+	if _, ok := c.rwc.(tryWriter); !ok {
+		return false
+	}
+	c.noWait = true
+	defer func() { c.noWait = false }()
+	if write() {
+		rs.finish()
+		rs.elsewhere = true
+	}
+	return true
 }
 
 // finish ends the response after the handler returned.

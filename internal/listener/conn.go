@@ -93,6 +93,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return c.raw.Write(p)
 }
 
+// TryWrite writes what of p the socket takes now, never waiting (see
+// rawsock.Conn.TryWrite); n < len(p) with a nil error means it is full.
+func (c *Conn) TryWrite(p []byte) (n int, err error) {
+	if c.raw == nil {
+		return 0, nil
+	}
+	return c.raw.TryWrite(p)
+}
+
 func (c *Conn) waitDeadline() {
 	c.waiting.Store(true)
 	defer c.waiting.Store(false)

@@ -72,10 +72,12 @@ func (op *readOp) do(fd uintptr) bool {
 	return op.errno != syscall.EAGAIN
 }
 
-// writeOp is a write in progress: p[done:] is what is left.
+// writeOp is a write in progress: p[done:] is what is left. try: return
+// on EAGAIN instead of waiting in the poller.
 type writeOp struct {
 	p     []byte
 	done  int
+	try   bool
 	errno syscall.Errno
 	fn    func(fd uintptr) bool
 }
@@ -84,7 +86,7 @@ func (op *writeOp) do(fd uintptr) bool {
 	for op.done < len(op.p) {
 		n, e := write(fd, op.p[op.done:])
 		if e == syscall.EAGAIN {
-			return false
+			return op.try
 		}
 		if e == 0 && n == 0 {
 			e = syscall.EIO // no progress and no reason: do not spin
@@ -141,9 +143,21 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write writes all of p as net.Conn.Write does, waiting while the socket
 // is full.
 func (c *Conn) Write(p []byte) (int, error) {
+	return c.write(p, false)
+}
+
+// TryWrite writes what of p the socket takes now and never waits: n <
+// len(p) with a nil error means the socket is full. It serves a
+// goroutine that must not block on one client, such as the one that
+// reads a worker's replies for many (see http1's response.FinishElsewhere).
+func (c *Conn) TryWrite(p []byte) (n int, err error) {
+	return c.write(p, true)
+}
+
+func (c *Conn) write(p []byte, try bool) (int, error) {
 	c.wmu.Lock()
 	op := &c.wr
-	op.p, op.done, op.errno = p, 0, 0
+	op.p, op.done, op.try, op.errno = p, 0, try, 0
 	err := c.rc.Write(op.fn)
 	done, errno := op.done, op.errno
 	op.p = nil

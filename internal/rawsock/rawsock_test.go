@@ -340,3 +340,52 @@ func TestNoAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations per read, write and recvmsg; want 0", allocs)
 	}
 }
+
+// TryWrite takes what the socket has room for and returns at once when it
+// is full, where Write would wait; the bytes it reports written are the
+// ones the peer reads, in order. A closed peer is an error, not a stall.
+func TestTryWrite(t *testing.T) {
+	a, b := unixPair(t)
+	rs := New(a)
+	big := make([]byte, 8<<20) // far beyond a socket buffer
+	for i := range big {
+		big[i] = byte(i * 31 / 7)
+	}
+	done := make(chan struct{})
+	var n int
+	var err error
+	go func() {
+		n, err = rs.TryWrite(big)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("TryWrite waited for a peer that does not read")
+	}
+	if err != nil || n <= 0 || n >= len(big) {
+		t.Fatalf("TryWrite = %d, %v; want some but not all of %d bytes", n, err, len(big))
+	}
+	if m, err := rs.TryWrite(big[n:]); err != nil || m != 0 {
+		t.Fatalf("TryWrite on a full socket = %d, %v; want 0, nil", m, err)
+	}
+	got := make([]byte, n)
+	if _, err := io.ReadFull(b, got); err != nil || !bytes.Equal(got, big[:n]) {
+		t.Fatalf("the peer read other bytes than were reported written (%v)", err)
+	}
+	// Room again: a small write goes whole.
+	if m, err := rs.TryWrite([]byte("tail")); err != nil || m != 4 {
+		t.Fatalf("TryWrite after the peer read = %d, %v; want 4, nil", m, err)
+	}
+	b.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := rs.TryWrite([]byte("x")); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("TryWrite to a closed peer never failed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -629,6 +629,9 @@ type Event struct {
 	// Status and Reason are a TypeError's. Reason is for the log only.
 	Status int
 	Reason string
+	// Direct marks the event that stands for a reply already handled on
+	// the reader goroutine by the stream's direct function (SetDirect).
+	Direct bool
 
 	buf *[]byte
 	// shm is set when Data is a slot of the connection's shared region,
@@ -685,6 +688,33 @@ type Stream struct {
 	ended    bool  // the worker ended the stream (or died)
 	released bool  // the gateway is done with it
 	wake     chan struct{}
+
+	// direct is SetDirect's function, until the first event; directRun
+	// is set while it runs on the reader goroutine.
+	direct    func(*Event) bool
+	directRun bool
+}
+
+// SetDirect has the stream's first event, if it is the whole reply (a
+// TypeHeaders event that ends the stream, or one followed by an empty
+// end before Next took it, as a generator's reply comes), handed to fn
+// on the goroutine that reads the worker's socket, before Next could
+// return it. If fn
+// returns true it has dealt with the event (and released it), and Next
+// returns an event with Direct set in its place; if false, it changed
+// nothing and Next returns the event.
+//
+// Why: a small reply then reaches the client as soon as it is read,
+// without waiting for the request's goroutine to get its turn on the
+// Go thread (see wsgi's relay.direct). fn must never wait: it runs on the
+// goroutine that serves every stream of the connection. While it runs,
+// Next does not return, whatever the context or the stream's failure, so
+// the request's goroutine never works on the response at the same time.
+// Call SetDirect before Send.
+func (s *Stream) SetDirect(fn func(*Event) bool) {
+	s.mu.Lock()
+	s.direct = fn
+	s.mu.Unlock()
 }
 
 // Pid returns the worker process serving the stream.
@@ -725,6 +755,35 @@ func (s *Stream) push(ev Event) {
 	}
 	if ev.End {
 		s.ended = true
+	}
+	if fn := s.direct; fn != nil && s.err == nil {
+		s.direct = nil
+		switch {
+		case ev.Type == protocol.TypeHeaders && !ev.End && s.head == len(s.q):
+			// Headers and a first block, the end maybe right behind
+			// (a generator's reply: Flask's). Keep the function.
+			s.direct = fn
+		case ev.Type == protocol.TypeData && ev.End && len(ev.Data) == 0 && s.head == len(s.q)-1 &&
+			s.q[s.head].Type == protocol.TypeHeaders:
+			// That end, before the request's goroutine took the
+			// headers: together they are a whole reply.
+			whole := s.q[s.head]
+			s.q[s.head] = Event{}
+			s.q = s.q[:s.head]
+			ev.Release()
+			whole.End = true
+			ev = whole
+		}
+		if ev.End && ev.Type == protocol.TypeHeaders && s.head == len(s.q) {
+			s.directRun = true
+			s.mu.Unlock()
+			handled := fn(&ev)
+			s.mu.Lock()
+			s.directRun = false
+			if handled {
+				ev = Event{Direct: true, End: true}
+			}
+		}
 	}
 	if s.head > 0 && s.head == len(s.q) {
 		clear(s.q)
@@ -869,14 +928,31 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 			s.mu.Unlock()
 			return ev, nil
 		}
+		if s.directRun {
+			// The reply is being handled on the reader goroutine:
+			// wait for it, whatever else happens (push signals when it
+			// is done).
+			s.mu.Unlock()
+			<-s.wake
+			continue
+		}
 		err := s.err
-		s.mu.Unlock()
 		if err != nil {
+			s.direct = nil // the response is this goroutine's now
+			s.mu.Unlock()
 			return Event{}, err
 		}
+		s.mu.Unlock()
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
+			s.mu.Lock()
+			if s.directRun || s.head < len(s.q) {
+				s.mu.Unlock()
+				continue
+			}
+			s.direct = nil
+			s.mu.Unlock()
 			return Event{}, ctx.Err()
 		}
 	}
@@ -892,6 +968,7 @@ func (s *Stream) Close() {
 		return
 	}
 	s.released = true
+	s.direct = nil
 	ended := s.ended
 	for i := s.head; i < len(s.q); i++ {
 		s.q[i].Release()

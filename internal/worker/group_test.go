@@ -80,6 +80,20 @@ func fakeGroup(t *testing.T, mod func(*GroupConfig)) (*Group, *syncBuffer) {
 	return g, logs
 }
 
+// openStream opens a stream on g for the test, with a 10-second context
+// for it; both end with the test.
+func openStream(t *testing.T, g *Group, client string) (context.Context, *Stream) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	s, err := g.Open(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return ctx, s
+}
+
 // send sends a request for path?query: PATH_INFO in the fixed part of
 // the environ (so requests for different paths use different templates),
 // QUERY_STRING in the request's own.
@@ -437,13 +451,7 @@ func TestErrorAndLogFrames(t *testing.T) {
 
 func TestFlowControl(t *testing.T) {
 	g, _ := fakeGroup(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := g.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openStream(t, g, "")
 	const total = 1 << 20
 	send(s, "/big", strconv.Itoa(total), nil, true)
 	got := 0
@@ -460,7 +468,7 @@ func TestFlowControl(t *testing.T) {
 		t.Fatalf("got %d before any grant, want %d", got, protocol.DefaultWindow)
 	}
 	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
-	_, err = s.Next(short)
+	_, err := s.Next(short)
 	cancelShort()
 	if err == nil {
 		t.Fatal("worker sent beyond its window")

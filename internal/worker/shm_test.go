@@ -112,13 +112,7 @@ func TestSharedMemoryBadFrame(t *testing.T) {
 // fault if the region were unmapped with the process).
 func TestSharedMemoryOutlivesProcess(t *testing.T) {
 	g, _ := fakeGroup(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := g.Open(ctx, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openStream(t, g, "test")
 	const n = 3 * shm.SlotSize
 	send(s, "/shm", strconv.Itoa(n), nil, true)
 	ev, err := s.Next(ctx) // the headers

@@ -155,6 +155,12 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 			return
 		}
 		rs.st = st
+		if rs.bodyDone {
+			if f := finisherOf(w); f != nil {
+				rs.finisher = f
+				st.SetDirect(rs.direct)
+			}
+		}
 		if err := st.Send(env[:fixed], env[fixed:], inline, end); err != nil {
 			st.Close()
 			// The process died before it could read the request (it
@@ -227,6 +233,91 @@ type relay struct {
 	// vals backs the first header values of the reply (see headers).
 	vals  [6]string
 	nvals int
+
+	// The reply handled on the reader goroutine (direct): finisher ends
+	// the response there; deferAbort has abort note its status in
+	// abortStatus for the request's goroutine instead of answering;
+	// directOK and early say how far direct got.
+	finisher    finisher
+	deferAbort  bool
+	abortStatus int
+	directOK    bool
+	early       bool
+}
+
+// finisher is a ResponseWriter that can be ended from another goroutine
+// (http1's response; see FinishElsewhere there).
+type finisher interface {
+	FinishElsewhere(write func() bool) (ran bool)
+}
+
+// finisherOf finds w's finisher through the wrappers' Unwrap, or nil (the
+// net/http and HTTP/2 paths have none).
+func finisherOf(w http.ResponseWriter) finisher {
+	for {
+		if f, ok := w.(finisher); ok {
+			return f
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+}
+
+// directMax bounds the body of a reply answered on the reader goroutine:
+// what the client's socket does not take at once is kept in memory.
+const directMax = 64 << 10
+
+// direct answers a whole reply (one TypeHeaders event that ends the
+// stream) on the goroutine that read it from the worker, while the
+// request's goroutine waits in Next (worker.Stream.SetDirect). The reply
+// then reaches the client without a second turn through the Go thread:
+// measured with bench/ab on the seed app, +2% to +11% requests per second
+// and 1.3–2.6 µs less Go CPU per request.
+//
+// Nothing here may wait: the goroutine serves every request on the
+// worker connection. So the client's socket is written without waiting
+// (FinishElsewhere), and whatever would need the request's goroutine is
+// left to it: an error answer (abortStatus), which may run ErrorDocument
+// and so dispatch another request; a body shorter than its
+// Content-Length, which cuts the connection with a panic.
+func (rs *relay) direct(ev *worker.Event) bool {
+	if len(ev.Data) > directMax {
+		return false
+	}
+	return rs.finisher.FinishElsewhere(func() bool {
+		if onDirect != nil {
+			onDirect()
+		}
+		rs.deferAbort = true
+		done, ok := rs.event(ev)
+		rs.deferAbort = false
+		ev.Release()
+		rs.directOK = ok && done
+		if !rs.directOK || (!rs.noBody && rs.declared >= 0 && rs.written < rs.declared) {
+			return false
+		}
+		rs.commit()
+		rs.early = true
+		return true
+	})
+}
+
+// onDirect, if set (by tests, before any request), is called for each
+// reply direct takes.
+var onDirect func()
+
+// directDone finishes, on the request's goroutine, a reply direct took.
+func (rs *relay) directDone() {
+	switch {
+	case rs.early:
+	case rs.abortStatus != 0:
+		rs.abort(rs.abortStatus)
+	case rs.directOK:
+		rs.finish()
+	}
 }
 
 // run relays the stream's events to the client. It returns the failure
@@ -242,6 +333,10 @@ func (rs *relay) run(ctx context.Context) *worker.Error {
 				return we
 			}
 			rs.workerFailed(ctx, err)
+			return nil
+		}
+		if ev.Direct {
+			rs.directDone()
 			return nil
 		}
 		done, ok := rs.event(&ev)
@@ -634,6 +729,10 @@ func (rs *relay) finish() {
 // the connection so the client sees a truncated response. It returns
 // false so callers can stop with `return rs.abort(...)`.
 func (rs *relay) abort(status int) bool {
+	if rs.deferAbort {
+		rs.abortStatus = status
+		return false
+	}
 	if !rs.committed {
 		rs.status = status
 		rs.committed = true

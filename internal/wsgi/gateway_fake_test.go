@@ -14,17 +14,24 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"wsgid/internal/errorlog"
+	"wsgid/internal/http1"
+	"wsgid/internal/listener"
 	"wsgid/internal/shm"
 	"wsgid/internal/worker"
 	"wsgid/internal/worker/fakeworker"
 )
 
+// directTaken counts the replies relay.direct took (onDirect).
+var directTaken atomic.Int64
+
 func TestMain(m *testing.M) {
 	fakeworker.Main()
+	onDirect = func() { directTaken.Add(1) }
 	os.Exit(m.Run())
 }
 
@@ -48,7 +55,11 @@ func (s *syncBuffer) String() string {
 // harness is a gateway in front of one worker group behind an
 // httptest.Server; target adjusts the Target per test.
 type harness struct {
-	srv    *httptest.Server
+	srv *httptest.Server
+	// url and client are what get uses: srv's, or those of the server
+	// useHTTP1 starts.
+	url    string
+	client *http.Client
 	logs   *syncBuffer
 	group  *worker.Group
 	gw     *Gateway
@@ -81,6 +92,7 @@ func startHarness(t *testing.T, cfg worker.GroupConfig) *harness {
 		}
 		h.gw.Serve(w, r, tg)
 	}))
+	h.url, h.client = h.srv.URL, h.srv.Client()
 	t.Cleanup(func() {
 		h.srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -88,6 +100,31 @@ func startHarness(t *testing.T, cfg worker.GroupConfig) *harness {
 		g.Close(ctx)
 	})
 	return h
+}
+
+// useHTTP1 has get go through the server's own front end instead of
+// httptest's net/http: package http1 on the server's listeners, as wsgid
+// serves. Only there does the gateway answer a whole reply on the
+// worker connection's reader goroutine (relay.direct).
+func (h *harness) useHTTP1(t *testing.T) {
+	t.Helper()
+	set := listener.NewSet()
+	ln, err := set.Open("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := h.srv.Config.Handler
+	fs := &http1.Server{Handler: handler, Fallback: &http.Server{Handler: handler}}
+	go fs.Serve(ln)
+	tr := &http.Transport{}
+	h.url, h.client = "http://"+ln.Addr().String(), &http.Client{Transport: tr}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		fs.Shutdown(ctx)
+		set.Close()
+	})
 }
 
 func startFake(t *testing.T, mod func(*worker.GroupConfig)) *harness {
@@ -104,11 +141,11 @@ func startFake(t *testing.T, mod func(*worker.GroupConfig)) *harness {
 
 func (h *harness) get(t *testing.T, method, path string, body io.Reader) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, h.srv.URL+path, body)
+	req, err := http.NewRequest(method, h.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := h.srv.Client().Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -120,8 +157,28 @@ func (h *harness) get(t *testing.T, method, path string, body io.Reader) (*http.
 	return resp, string(b)
 }
 
+// TestFakeGateway runs each kind of reply behind net/http and behind
+// wsgid's own front end, where whole replies are answered on the worker
+// connection's reader goroutine (relay.direct) and the rest as usual.
 func TestFakeGateway(t *testing.T) {
-	h := startFake(t, nil)
+	for _, front := range []string{"net/http", "http1"} {
+		t.Run(front, func(t *testing.T) {
+			h := startFake(t, nil)
+			if front == "http1" {
+				h.useHTTP1(t)
+			}
+			before := directTaken.Load()
+			testFakeGateway(t, h)
+			// Behind http1 the whole replies go the direct way; behind
+			// net/http (no FinishElsewhere) none does.
+			if taken := directTaken.Load() - before; (taken > 0) != (front == "http1") {
+				t.Errorf("%d replies answered on the reader goroutine behind %s", taken, front)
+			}
+		})
+	}
+}
+
+func testFakeGateway(t *testing.T, h *harness) {
 	tests := []struct {
 		method, path string
 		body         io.Reader
@@ -136,6 +193,9 @@ func TestFakeGateway(t *testing.T) {
 		{"GET", "/error", nil, 500, "~Internal Server Error", nil},
 		{"POST", "/echo", strings.NewReader("small body"), 200, "10:SMALL BODY", nil},
 		{"GET", "/short", nil, 200, "~unexpected EOF", nil},
+		{"GET", "/badstatus", nil, 500, "~Internal Server Error", nil},
+		{"GET", "/gen", nil, 200, "hello", map[string]string{"Content-Type": "text/plain", "Content-Length": "5"}},
+		{"HEAD", "/hello", nil, 200, "", map[string]string{"Content-Type": "text/plain"}},
 	}
 	for _, tt := range tests {
 		resp, body := h.get(t, tt.method, tt.path, tt.body)
@@ -163,9 +223,38 @@ func TestFakeGateway(t *testing.T) {
 		t.Errorf("Set-Cookie = %q, want both", c)
 	}
 	logs := h.logs.String()
-	for _, want := range []string{"Invalid response header \"X-Bad Name\"", "secret reason", "shorter than its Content-Length"} {
+	for _, want := range []string{"Invalid response header \"X-Bad Name\"", "secret reason", "shorter than its Content-Length",
+		"Invalid status line \"2x0 Bad\" from application"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+// An error answer to a whole reply (here an invalid status line) is
+// written on the request's goroutine, never on the worker connection's
+// reader: ErrorDocument may dispatch another request, whose reply that
+// reader must then be free to read. On the reader goroutine this
+// deadlocks (one process, so the nested request shares the connection).
+func TestFakeErrorPageNotOnReader(t *testing.T) {
+	h := startFake(t, nil)
+	h.gw.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/hello"
+		h.gw.Serve(w, r2, &Target{PathInfo: "/hello", ServerSoftware: "wsgid-test"})
+	}
+	h.useHTTP1(t) // after setting ErrorPage: its goroutines start after
+	h.client.Timeout = 5 * time.Second
+	before := directTaken.Load()
+	defer func() {
+		if directTaken.Load() == before {
+			t.Error("no reply went the direct way: the test proves nothing")
+		}
+	}()
+	for range 3 {
+		resp, body := h.get(t, "GET", "/badstatus", nil)
+		if resp.StatusCode != 200 || body != "hello" {
+			t.Fatalf("ErrorDocument answer: %d %q", resp.StatusCode, body)
 		}
 	}
 }
@@ -336,6 +425,7 @@ func TestFakeHTTP2(t *testing.T) {
 	h.srv = httptest.NewUnstartedServer(h.srv.Config.Handler)
 	h.srv.EnableHTTP2 = true
 	h.srv.StartTLS()
+	h.url, h.client = h.srv.URL, h.srv.Client()
 	h.target = func(tg *Target) { tg.LimitRequestBody = 64 << 20 }
 	resp, body := h.get(t, "GET", "/hello", nil)
 	if resp.ProtoMajor != 2 || body != "hello" {

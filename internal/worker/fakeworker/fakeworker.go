@@ -412,6 +412,13 @@ func (w *fakeWorker) serve(id uint32, st *fakeStream, env map[string]string, bod
 		p := binary.LittleEndian.AppendUint64(nil, 2)
 		p = binary.LittleEndian.AppendUint64(p, ^uint64(0)) // -1: to the end
 		w.send(protocol.AppendFrame(nil, protocol.TypeFile, protocol.FlagEnd, id, p), syscall.UnixRights(int(f.Fd())))
+	case "/gen":
+		// A generator's reply: headers with the first block, then an
+		// empty end, in one write.
+		w.send(append(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, 0, id, []byte("200 OK\x00Content-Type\x00text/plain\x00"), []byte("hello")),
+			protocol.AppendFrame(nil, protocol.TypeData, protocol.FlagEnd, id, nil)...), nil)
+	case "/badstatus":
+		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id, []byte("2x0 Bad\x00"), []byte("x")), nil)
 	case "/short":
 		w.send(protocol.AppendBlockFrame(nil, protocol.TypeHeaders, protocol.FlagEnd, id, []byte("200 OK\x00Content-Length\x0010\x00"), []byte("abc")), nil)
 	case "/headers":
