@@ -18,6 +18,11 @@
 // preface, malformed or oversized heads) is handed,
 // with the bytes already read, to Fallback, which serves the connection
 // from then on and gives the answers net/http gives, 400s included.
+//
+// One thing net/http cannot do: a response may be ended by a goroutine
+// other than its handler's (response.FinishElsewhere), without waiting for
+// the client, so that the WSGI gateway can answer a worker's reply from the
+// goroutine that read it.
 package http1
 
 import (

@@ -274,8 +274,9 @@ const directMax = 64 << 10
 // stream) on the goroutine that read it from the worker, while the
 // request's goroutine waits in Next (worker.Stream.SetDirect). The reply
 // then reaches the client without a second turn through the Go thread:
-// measured with bench/ab on the seed app, +2% to +11% requests per second
-// and 1.3–2.6 µs less Go CPU per request.
+// measured with bench/ab, +4% to +13% requests per second for the seed app
+// (up to 4.8 µs less Go CPU per request) and +2.5% for Flask
+// (docs/performance.md, step 10).
 //
 // Nothing here may wait: the goroutine serves every request on the
 // worker connection. So the client's socket is written without waiting
