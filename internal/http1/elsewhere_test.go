@@ -55,8 +55,13 @@ func fastTry(t *testing.T, h http.Handler) string {
 }
 
 type elsewhereFinisher interface {
-	FinishElsewhere(write func() bool) bool
+	FinishElsewhere(w interface{ WriteElsewhere() bool }) bool
 }
+
+// writeFunc is a func as FinishElsewhere's writer.
+type writeFunc func() bool
+
+func (f writeFunc) WriteElsewhere() bool { return f() }
 
 // elsewhere runs h inside FinishElsewhere on another goroutine while the
 // handler's goroutine waits, as the WSGI gateway does with a reply it
@@ -71,7 +76,7 @@ func elsewhere(h http.HandlerFunc, ran *atomic.Int64) http.HandlerFunc {
 			return
 		}
 		done := make(chan bool)
-		go func() { done <- f.FinishElsewhere(func() bool { h(w, r); return true }) }()
+		go func() { done <- f.FinishElsewhere(writeFunc(func() bool { h(w, r); return true })) }()
 		if <-done {
 			ran.Add(1)
 			return
@@ -123,11 +128,11 @@ func TestFinishElsewhereFullSocket(t *testing.T) {
 		}
 		done := make(chan bool)
 		go func() {
-			done <- w.(elsewhereFinisher).FinishElsewhere(func() bool {
+			done <- w.(elsewhereFinisher).FinishElsewhere(writeFunc(func() bool {
 				w.Header().Set("Content-Type", "text/plain")
 				w.Write(big)
 				return true
-			})
+			}))
 		}()
 		ran := <-done
 		ended <- ran
@@ -181,11 +186,11 @@ func TestFinishElsewhereLeftToHandler(t *testing.T) {
 	split := func(w http.ResponseWriter, r *http.Request) {
 		done := make(chan bool)
 		go func() {
-			done <- w.(elsewhereFinisher).FinishElsewhere(func() bool {
+			done <- w.(elsewhereFinisher).FinishElsewhere(writeFunc(func() bool {
 				w.Header().Set("X-A", "1")
 				io.WriteString(w, head)
 				return false
-			})
+			}))
 		}()
 		if !<-done {
 			declined.Add(1)

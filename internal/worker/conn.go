@@ -630,7 +630,7 @@ type Event struct {
 	Status int
 	Reason string
 	// Direct marks the event that stands for a reply already handled on
-	// the reader goroutine by the stream's direct function (SetDirect).
+	// the reader goroutine by the stream's ReplyTaker (SetDirect).
 	Direct bool
 
 	buf *[]byte
@@ -689,31 +689,38 @@ type Stream struct {
 	released bool  // the gateway is done with it
 	wake     chan struct{}
 
-	// direct is SetDirect's function, until the first event; directRun
+	// direct is SetDirect's taker, until the first event; directRun
 	// is set while it runs on the reader goroutine.
-	direct    func(*Event) bool
+	direct    ReplyTaker
 	directRun bool
+}
+
+// ReplyTaker takes a whole reply on the goroutine that reads the worker's
+// socket (Stream.SetDirect). TakeReply returns true if it has dealt with
+// ev (and released it), false if it changed nothing. ev comes by value:
+// a pointer handed to an unknown method would move every event the reader
+// queues to the heap.
+type ReplyTaker interface {
+	TakeReply(ev Event) bool
 }
 
 // SetDirect has the stream's first event, if it is the whole reply (a
 // TypeHeaders event that ends the stream, or one followed by an empty
-// end before Next took it, as a generator's reply comes), handed to fn
+// end before Next took it, as a generator's reply comes), handed to t
 // on the goroutine that reads the worker's socket, before Next could
-// return it. If fn
-// returns true it has dealt with the event (and released it), and Next
-// returns an event with Direct set in its place; if false, it changed
-// nothing and Next returns the event.
+// return it. If t takes it, Next returns an event with Direct set in its
+// place; if not, Next returns the event.
 //
 // Why: a small reply then reaches the client as soon as it is read,
 // without waiting for the request's goroutine to get its turn on the
-// Go thread (see wsgi's relay.direct). fn must never wait: it runs on the
-// goroutine that serves every stream of the connection. While it runs,
-// Next does not return, whatever the context or the stream's failure, so
-// the request's goroutine never works on the response at the same time.
-// Call SetDirect before Send.
-func (s *Stream) SetDirect(fn func(*Event) bool) {
+// Go thread (see wsgi's relay.TakeReply). t must never wait: it runs on
+// the goroutine that serves every stream of the connection. While it
+// runs, Next does not return, whatever the context or the stream's
+// failure, so the request's goroutine never works on the response at the
+// same time. Call SetDirect before Send.
+func (s *Stream) SetDirect(t ReplyTaker) {
 	s.mu.Lock()
-	s.direct = fn
+	s.direct = t
 	s.mu.Unlock()
 }
 
@@ -756,13 +763,13 @@ func (s *Stream) push(ev Event) {
 	if ev.End {
 		s.ended = true
 	}
-	if fn := s.direct; fn != nil && s.err == nil {
+	if t := s.direct; t != nil && s.err == nil {
 		s.direct = nil
 		switch {
 		case ev.Type == protocol.TypeHeaders && !ev.End && s.head == len(s.q):
 			// Headers and a first block, the end maybe right behind
-			// (a generator's reply: Flask's). Keep the function.
-			s.direct = fn
+			// (a generator's reply: Flask's). Keep the taker.
+			s.direct = t
 		case ev.Type == protocol.TypeData && ev.End && len(ev.Data) == 0 && s.head == len(s.q)-1 &&
 			s.q[s.head].Type == protocol.TypeHeaders:
 			// That end, before the request's goroutine took the
@@ -777,7 +784,7 @@ func (s *Stream) push(ev Event) {
 		if ev.End && ev.Type == protocol.TypeHeaders && s.head == len(s.q) {
 			s.directRun = true
 			s.mu.Unlock()
-			handled := fn(&ev)
+			handled := t.TakeReply(ev)
 			s.mu.Lock()
 			s.directRun = false
 			if handled {

@@ -9,7 +9,12 @@ import (
 	"wsgid/internal/protocol"
 )
 
-// SetDirect's function gets a whole reply on the reader goroutine, before
+// takerFunc is a func as a ReplyTaker.
+type takerFunc func(Event) bool
+
+func (f takerFunc) TakeReply(ev Event) bool { return f(ev) }
+
+// SetDirect's taker gets a whole reply on the reader goroutine, before
 // Next could return it; Next then returns the Direct event in its place,
 // or the reply itself when the function declines. It never gets a reply
 // that comes in pieces, nor one that arrives after Next has given up; and
@@ -43,7 +48,7 @@ func TestDirect(t *testing.T) {
 			ctx, s := openStream(t, g, "test")
 			var calls atomic.Int64
 			var fnDone atomic.Bool
-			s.SetDirect(func(ev *Event) bool {
+			s.SetDirect(takerFunc(func(ev Event) bool {
 				calls.Add(1)
 				if ev.Type != protocol.TypeHeaders || !ev.End || string(ev.Data) != "hello" {
 					t.Errorf("direct got type %#x end %v data %q", ev.Type, ev.End, ev.Data)
@@ -54,7 +59,7 @@ func TestDirect(t *testing.T) {
 					ev.Release()
 				}
 				return tt.handle
-			})
+			}))
 			if err := send(s, tt.path, tt.query, nil, true); err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +82,7 @@ func TestDirect(t *testing.T) {
 					break
 				}
 				if calls.Load() > 0 && !fnDone.Load() {
-					t.Fatal("Next returned while the direct function ran")
+					t.Fatal("Next returned while the taker ran")
 				}
 				body = append(body, ev.Data...)
 				direct = direct || ev.Direct
@@ -89,12 +94,12 @@ func TestDirect(t *testing.T) {
 			}
 			if tt.wantErr {
 				if calls.Load() != 0 {
-					t.Fatal("the direct function ran after Next had given up")
+					t.Fatal("the taker ran after Next had given up")
 				}
 				return
 			}
 			if n := calls.Load(); n != tt.wantCalls {
-				t.Errorf("direct function called %d times, want %d", n, tt.wantCalls)
+				t.Errorf("taker called %d times, want %d", n, tt.wantCalls)
 			}
 			if direct != tt.wantDirect {
 				t.Errorf("Direct event = %v, want %v", direct, tt.wantDirect)

@@ -158,7 +158,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request, t *Target) {
 		if rs.bodyDone {
 			if f := finisherOf(w); f != nil {
 				rs.finisher = f
-				st.SetDirect(rs.direct)
+				st.SetDirect(rs)
 			}
 		}
 		if err := st.Send(env[:fixed], env[fixed:], inline, end); err != nil {
@@ -234,11 +234,12 @@ type relay struct {
 	vals  [6]string
 	nvals int
 
-	// The reply handled on the reader goroutine (direct): finisher ends
+	// The reply handled on the reader goroutine (TakeReply): finisher ends
 	// the response there; deferAbort has abort note its status in
 	// abortStatus for the request's goroutine instead of answering;
 	// directOK and early say how far direct got.
 	finisher    finisher
+	reply       worker.Event // the reply TakeReply took
 	deferAbort  bool
 	abortStatus int
 	directOK    bool
@@ -248,7 +249,7 @@ type relay struct {
 // finisher is a ResponseWriter that can be ended from another goroutine
 // (http1's response; see FinishElsewhere there).
 type finisher interface {
-	FinishElsewhere(write func() bool) (ran bool)
+	FinishElsewhere(w interface{ WriteElsewhere() bool }) (ran bool)
 }
 
 // finisherOf finds w's finisher through the wrappers' Unwrap, or nil (the
@@ -270,7 +271,7 @@ func finisherOf(w http.ResponseWriter) finisher {
 // what the client's socket does not take at once is kept in memory.
 const directMax = 64 << 10
 
-// direct answers a whole reply (one TypeHeaders event that ends the
+// TakeReply answers a whole reply (one TypeHeaders event that ends the
 // stream) on the goroutine that read it from the worker, while the
 // request's goroutine waits in Next (worker.Stream.SetDirect). The reply
 // then reaches the client without a second turn through the Go thread:
@@ -284,30 +285,36 @@ const directMax = 64 << 10
 // left to it: an error answer (abortStatus), which may run ErrorDocument
 // and so dispatch another request; a body shorter than its
 // Content-Length, which cuts the connection with a panic.
-func (rs *relay) direct(ev *worker.Event) bool {
+func (rs *relay) TakeReply(ev worker.Event) bool {
 	if len(ev.Data) > directMax {
 		return false
 	}
-	return rs.finisher.FinishElsewhere(func() bool {
-		if onDirect != nil {
-			onDirect()
-		}
-		rs.deferAbort = true
-		done, ok := rs.event(ev)
-		rs.deferAbort = false
-		ev.Release()
-		rs.directOK = ok && done
-		if !rs.directOK || (!rs.noBody && rs.declared >= 0 && rs.written < rs.declared) {
-			return false
-		}
-		rs.commit()
-		rs.early = true
-		return true
-	})
+	rs.reply = ev
+	return rs.finisher.FinishElsewhere(rs)
+}
+
+// WriteElsewhere writes the reply TakeReply took, under FinishElsewhere;
+// true when the response is complete.
+func (rs *relay) WriteElsewhere() bool {
+	if onDirect != nil {
+		onDirect()
+	}
+	ev := &rs.reply
+	rs.deferAbort = true
+	done, ok := rs.event(ev)
+	rs.deferAbort = false
+	ev.Release()
+	rs.directOK = ok && done
+	if !rs.directOK || (!rs.noBody && rs.declared >= 0 && rs.written < rs.declared) {
+		return false
+	}
+	rs.commit()
+	rs.early = true
+	return true
 }
 
 // onDirect, if set (by tests, before any request), is called for each
-// reply direct takes.
+// reply TakeReply takes.
 var onDirect func()
 
 // directDone finishes, on the request's goroutine, a reply direct took.

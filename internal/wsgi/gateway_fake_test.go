@@ -26,7 +26,7 @@ import (
 	"wsgid/internal/worker/fakeworker"
 )
 
-// directTaken counts the replies relay.direct took (onDirect).
+// directTaken counts the replies relay.TakeReply took (onDirect).
 var directTaken atomic.Int64
 
 func TestMain(m *testing.M) {
@@ -105,7 +105,7 @@ func startHarness(t *testing.T, cfg worker.GroupConfig) *harness {
 // useHTTP1 has get go through the server's own front end instead of
 // httptest's net/http: package http1 on the server's listeners, as wsgid
 // serves. Only there does the gateway answer a whole reply on the
-// worker connection's reader goroutine (relay.direct).
+// worker connection's reader goroutine (relay.TakeReply).
 func (h *harness) useHTTP1(t *testing.T) {
 	t.Helper()
 	set := listener.NewSet()
@@ -159,7 +159,7 @@ func (h *harness) get(t *testing.T, method, path string, body io.Reader) (*http.
 
 // TestFakeGateway runs each kind of reply behind net/http and behind
 // wsgid's own front end, where whole replies are answered on the worker
-// connection's reader goroutine (relay.direct) and the rest as usual.
+// connection's reader goroutine (relay.TakeReply) and the rest as usual.
 func TestFakeGateway(t *testing.T) {
 	for _, front := range []string{"net/http", "http1"} {
 		t.Run(front, func(t *testing.T) {
