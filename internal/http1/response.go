@@ -260,12 +260,15 @@ type tryWriter interface {
 // response is ended here, as it would be when the handler returns, and
 // it must not be used again; when it returns false it is left as it is,
 // for the handler to go on with. (An interface, not a func: the caller's
-// value, a pointer, then costs no allocation per response.) Nothing done under FinishElsewhere waits for the client: what
-// the socket does not take at once is kept and written by the handler's
+// value, a pointer, then costs no allocation per response.)
+//
+// Nothing done under FinishElsewhere waits for the client: what the
+// socket does not take at once is kept and written by the handler's
 // goroutine after the handler returns, before anything else. ran is
-// false, and WriteElsewhere not called, when the response cannot be ended this way
-// (the request has a body, which belongs to the handler's goroutine; the
-// connection cannot write without waiting; the response is over).
+// false, and WriteElsewhere not called, when the response cannot be ended
+// this way (the request has a body, which belongs to the handler's
+// goroutine; the connection cannot write without waiting; the response is
+// over).
 func (rs *response) FinishElsewhere(w interface{ WriteElsewhere() bool }) (ran bool) {
 	c := rs.c
 	if rs.body != nil || rs.handlerDone || c.werr != nil {

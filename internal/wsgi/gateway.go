@@ -237,7 +237,7 @@ type relay struct {
 	// The reply handled on the reader goroutine (TakeReply): finisher ends
 	// the response there; deferAbort has abort note its status in
 	// abortStatus for the request's goroutine instead of answering;
-	// directOK and early say how far direct got.
+	// directOK and early say how far WriteElsewhere got.
 	finisher    finisher
 	reply       worker.Event // the reply TakeReply took
 	deferAbort  bool
@@ -290,7 +290,11 @@ func (rs *relay) TakeReply(ev worker.Event) bool {
 		return false
 	}
 	rs.reply = ev
-	return rs.finisher.FinishElsewhere(rs)
+	if !rs.finisher.FinishElsewhere(rs) {
+		rs.reply = worker.Event{} // declined: the event stays the stream's
+		return false
+	}
+	return true
 }
 
 // WriteElsewhere writes the reply TakeReply took, under FinishElsewhere;
@@ -317,7 +321,7 @@ func (rs *relay) WriteElsewhere() bool {
 // reply TakeReply takes.
 var onDirect func()
 
-// directDone finishes, on the request's goroutine, a reply direct took.
+// directDone finishes, on the request's goroutine, a reply TakeReply took.
 func (rs *relay) directDone() {
 	switch {
 	case rs.early:
