@@ -190,6 +190,18 @@ def application(environ, start_response):
             except OSError:
                 pass  # the listing's own descriptor
         return [('%s|%s' % (os.environ.get('WSGID_SHM'), '|'.join(fds))).encode()]
+    if path == '/gen':
+        # A generator's reply: one block, or with a query of seconds, a
+        # second block after that pause.
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        def gen():
+            yield b'first'
+            yield b''
+            if environ.get('QUERY_STRING'):
+                import time
+                time.sleep(float(environ['QUERY_STRING']))
+                yield b'second'
+        return gen()
     if path == '/slow':
         import time
         time.sleep(0.6)
@@ -316,6 +328,48 @@ class WorkerProcess(unittest.TestCase):
             got[s] = payload
         for i in range(1, 17):
             self.assertTrue(got[i].endswith(b'hello /n%d' % i))
+
+    def reply_frames(self, streams):
+        """The frames of each stream's reply, up to the one that ends it,
+        with the time each arrived."""
+        import time
+        frames = {s: [] for s in streams}
+        while any(not f or not f[-1][1] & w.F_END for f in frames.values()):
+            t, f, s, payload = self.next_frame()
+            if t != w.T_LOG:
+                frames[s].append((t, f, bytes(payload), time.monotonic()))
+        return frames
+
+    def test_generator_single_block_is_one_frame(self):
+        """A generator whose one block is still in the batch when it ends
+        goes out as headers, block and end in one frame, as a list's
+        reply does, past the batch's 16 frames too. A request that runs
+        long on a loaded machine may have its block sent by watch_inline
+        first, so most, not all, must be one frame."""
+        n = 40
+        self.sock.sendall(b''.join(request_frame(i, self.env('/gen')) for i in range(1, n + 1)))
+        one = 0
+        for s, frames in self.reply_frames(range(1, n + 1)).items():
+            self.assertEqual(frames[0][0], w.T_HEADERS)
+            self.assertEqual(b''.join(p for _, _, p, _ in frames[1:]), b'')
+            self.assertTrue(frames[0][2].endswith(b'first'))
+            one += len(frames) == 1
+        self.assertGreaterEqual(one, n * 3 // 4)
+
+    def test_generator_block_not_held_for_the_next(self):
+        """PEP 3333: a block is on its way before the application is asked
+        for the next, even though the first went into the reader's batch
+        (watch_inline sends it). The end then follows as a frame of its
+        own."""
+        import time
+        start = time.monotonic()
+        self.sock.sendall(request_frame(1, dict(self.env('/gen'), QUERY_STRING='0.5')))
+        frames = self.reply_frames([1])[1]
+        self.assertEqual([(t, f & w.F_END) for t, f, _, _ in frames][0], (w.T_HEADERS, 0))
+        self.assertTrue(frames[0][2].endswith(b'first'))
+        self.assertLess(frames[0][3] - start, 0.4)
+        self.assertEqual(b''.join(p for t, _, p, _ in frames[1:]), b'second')
+        self.assertGreaterEqual(frames[-1][3] - start, 0.5)
 
     def test_slow_request_does_not_hold_up_others(self):
         """A slow request run inline loses the reader role: the fast one

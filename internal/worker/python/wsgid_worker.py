@@ -44,6 +44,7 @@ T_SHM_FREE, T_SHM_DATA = 0x09, 0x18
 SHM_DATA = struct.Struct('<IBBxxIII')        # a TypeShmData frame: header, slot offset, length
 SHM_PIECE = struct.Struct('<II')             # a TypeShmData payload: slot offset, length
 F_END = 0x01
+_END_FLAGS = [bytes([f | F_END]) for f in range(256)]  # a frame's flags byte with END set
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 1 << 20
 GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
@@ -248,11 +249,13 @@ class Worker(object):
             if flush or self.pending_count >= 16:
                 self._flush_locked()
 
-    def queue_body(self, head, body, flush):
+    def queue_body(self, head, body, flush, mark=False):
         """Queue a frame whose header is head and payload body. A large
         body is queued as it is (a memoryview of the application's bytes)
-        and gathered by sendmsg, never copied in Python."""
+        and gathered by sendmsg, never copied in Python. With mark, return
+        where head sits in the batch, for end_in_batch."""
         with self.send_lock:
+            at = (self.pending, len(self.pending)) if mark else None
             if len(body) <= GATHER_MIN:
                 # joined with the rest of the batch when it is sent
                 self.pending.append(head)
@@ -263,8 +266,23 @@ class Worker(object):
                 self.pending.append(body)
                 self.pending_gather = True
             self.pending_count += 1
-            if flush or self.pending_count >= 16:
+            # A marked frame waits for its end; the batch goes with the
+            # next frame queued, or at the end of the batch.
+            if flush or (self.pending_count >= 16 and not mark):
                 self._flush_locked()
+            return at
+
+    def end_in_batch(self, at):
+        """Set END on the frame queue_body marked, if it has not been sent
+        yet: a generator's only block and its end then reach wsgid as one
+        frame, as a list's would. False if it has gone out."""
+        pending, i = at
+        with self.send_lock:
+            if self.pending is not pending:  # the batch was sent meanwhile
+                return False
+            head = pending[i]
+            pending[i] = head[:5] + _END_FLAGS[head[5]] + head[6:]
+            return True
 
     def flush(self):
         with self.send_lock:
@@ -1258,12 +1276,15 @@ class Request(object):
                                           U32.pack(len(block)) + block, False)
                     self._send_data(chunk, last)
                 else:
-                    self.worker.queue_body(HEADER.pack(4 + len(block) + len(chunk), T_HEADERS, F_END if last else 0,
-                                                       self.stream) + U32.pack(len(block)) + block, chunk, False)
+                    at = self.worker.queue_body(HEADER.pack(4 + len(block) + len(chunk), T_HEADERS, F_END if last else 0,
+                                                            self.stream) + U32.pack(len(block)) + block, chunk, False,
+                                                not last)
+                    if not data:
+                        return at
             elif chunk or last:
                 self._send_data(chunk, last)
             if not data:
-                return
+                return None
 
     def _send_data(self, chunk, last):
         """Queue body bytes as DATA frames, through shared-memory slots
@@ -1336,19 +1357,23 @@ class Request(object):
             # Which thread this is can change under a long request: the
             # reader role moves away from it (watch_inline), so look each
             # time.
-            prompt = not _never_waits(it)
+            # at: where the headers and first block wait in the batch
+            # while they are the reply's last frame, so that the end can
+            # be marked on them rather than sent as a frame of its own.
+            prompt, at = not _never_waits(it), None
             for chunk in it:
                 if not isinstance(chunk, (bytes, bytearray)):
                     raise TypeError('sequence of byte string values expected, value of type %s found' % type(chunk).__name__)
                 if chunk:
-                    self.send(bytes(chunk), False)
+                    at = self.send(bytes(chunk), False)
                     if prompt and threading.get_ident() != w.reader_ident:
                         w.flush()
                 if self.cancelled:
                     break
             if self.status is None:
                 raise RuntimeError('response has not been started')
-            self.send(b'', True)
+            if at is None or self.cancelled or not w.end_in_batch(at):
+                self.send(b'', True)
         except ClientGone:
             self.worker.log(L_DEBUG, 'wsgid (pid=%d): Client closed connection.' % w.pid, self.stream)
             self.end_quietly()
