@@ -47,6 +47,9 @@ F_END = 0x01
 _END_FLAGS = [bytes([f | F_END]) for f in range(256)]  # a frame's flags byte with END set
 L_ERROR, L_WARN, L_NOTICE, L_INFO, L_DEBUG = 3, 4, 5, 6, 7
 DEFAULT_WINDOW = 1 << 20
+# Replies held for one send at most: a batch of quick replies leaves in
+# one call, and the first of a long batch does not wait for the last.
+BATCH_FRAMES = 16
 GATHER_MIN = 16 << 10   # bodies larger than this are sent without copying
 SHM_MIN = 64 << 10      # body pieces this large go through the shared region
 SHM_FREE_FRAME = HEADER.pack(4, T_SHM_FREE, 0, 0)  # then the slot's u32 offset
@@ -246,7 +249,7 @@ class Worker(object):
         with self.send_lock:
             self.pending.append(data)
             self.pending_count += 1
-            if flush or self.pending_count >= 16:
+            if flush or self.pending_count >= BATCH_FRAMES:
                 self._flush_locked()
 
     def queue_body(self, head, body, flush, mark=False):
@@ -266,9 +269,9 @@ class Worker(object):
                 self.pending.append(body)
                 self.pending_gather = True
             self.pending_count += 1
-            # A marked frame waits for its end; the batch goes with the
-            # next frame queued, or at the end of the batch.
-            if flush or (self.pending_count >= 16 and not mark):
+            # A marked frame waits for its end (end_in_batch), and the
+            # batch goes then.
+            if flush or (self.pending_count >= BATCH_FRAMES and not mark):
                 self._flush_locked()
             return at
 
@@ -282,6 +285,8 @@ class Worker(object):
                 return False
             head = pending[i]
             pending[i] = head[:5] + _END_FLAGS[head[5]] + head[6:]
+            if self.pending_count >= BATCH_FRAMES:
+                self._flush_locked()
             return True
 
     def flush(self):
