@@ -365,7 +365,7 @@ class WorkerProcess(unittest.TestCase):
         start = time.monotonic()
         self.sock.sendall(request_frame(1, dict(self.env('/gen'), QUERY_STRING='0.5')))
         frames = self.reply_frames([1])[1]
-        self.assertEqual([(t, f & w.F_END) for t, f, _, _ in frames][0], (w.T_HEADERS, 0))
+        self.assertEqual((frames[0][0], frames[0][1] & w.F_END), (w.T_HEADERS, 0))
         self.assertTrue(frames[0][2].endswith(b'first'))
         self.assertLess(frames[0][3] - start, 0.4)
         self.assertEqual(b''.join(p for t, _, p, _ in frames[1:]), b'second')

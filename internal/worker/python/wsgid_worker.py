@@ -1252,7 +1252,9 @@ class Request(object):
 
     def send(self, data, end):
         """Send body bytes (headers first if not yet sent), in pieces no
-        larger than the window wsgid has granted."""
+        larger than the window wsgid has granted. When this call queued
+        the headers with all of data and without END, return where that
+        frame waits in the batch (for end_in_batch); else None."""
         if self.cancelled:
             raise ClientGone('client connection closed')
         data = self._trim(data)
