@@ -137,12 +137,7 @@ func TestFinishElsewhereFullSocket(t *testing.T) {
 		ran := <-done
 		ended <- ran
 	}))
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, fast, 10*time.Second)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	select {
 	case ran := <-ended:

@@ -69,12 +69,7 @@ func exchange(t *testing.T, addr, raw string) string {
 	if i := strings.Index(raw, "GET /again"); i > 0 {
 		first, second = raw[:i], raw[i:]
 	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dial(t, addr, 5*time.Second)
 	var got bytes.Buffer
 	br := bufio.NewReader(io.TeeReader(c, &got))
 	if _, err := io.WriteString(c, first); err != nil {
@@ -402,12 +397,7 @@ func TestPipelinedByteKept(t *testing.T) {
 		}
 		io.WriteString(w, r.URL.Path)
 	}))
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dial(t, fast, 5*time.Second)
 	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
 	time.Sleep(30 * time.Millisecond) // the background read is waiting now
 	io.WriteString(c, "GET /next HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
@@ -438,23 +428,13 @@ func TestShutdown(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 
-	idle, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	idle.SetDeadline(time.Now().Add(5 * time.Second))
+	idle := dial(t, ln.Addr().String(), 5*time.Second)
 	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
 	buf := make([]byte, 4096)
 	if n, err := idle.Read(buf); err != nil || !strings.HasSuffix(string(buf[:n]), "ok") {
 		t.Fatalf("first answer: %q %v", buf[:n], err)
 	}
-	busy, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	busy.SetDeadline(time.Now().Add(5 * time.Second))
+	busy := dial(t, ln.Addr().String(), 5*time.Second)
 	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
 	<-started
 
@@ -553,12 +533,7 @@ func TestPipelined(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		io.WriteString(w, r.URL.Path+string(b))
 	}))
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dial(t, fast, 5*time.Second)
 	io.WriteString(c, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"+
 		"POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"+
 		"GET /3 HTTP/1.1\r\nHost: h\r\n\r\n"+
@@ -625,4 +600,17 @@ func TestWriteTimeout(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// dial connects to addr for one test, with a deadline on every read and
+// write so that a hung server fails the test instead of stalling it.
+func dial(t *testing.T, addr string, d time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(d))
+	return c
 }
